@@ -1,0 +1,107 @@
+"""occ's one ``Settings`` object: ``OCC_*`` environment variables, then ``occ.toml``, then defaults.
+
+Built once at the edge (``occ.cli``, ``create_app``) and passed down; no module reads the
+environment itself. Nested values use ``__`` in environment variables, e.g.
+``OCC_KPIS__SLA__SLA_MINUTES=45``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from occ.contracts.forecast import ForecastConfig
+from occ.contracts.kpis import KpiConfig
+from occ.errors import ConfigError
+
+__all__ = ["DEFAULT_DB_DIR", "Settings", "load_settings"]
+
+DEFAULT_DB_DIR = ".occ"
+
+
+class Settings(BaseSettings):
+    """Every setting occ reads; secrets are ``SecretStr`` and never printed."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OCC_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the primary store; default sqlite file .occ/occ.db",
+    )
+    shop_domain: str | None = Field(
+        default=None, description="Shop domain, when not given by the source (shop.json)"
+    )
+    refresh_interval_minutes: int = Field(
+        default=60, ge=1, description="Age after which a tile's data is marked stale"
+    )
+    demo_seed: int = Field(default=7, description="Seed of the deterministic demo store")
+    kpis: KpiConfig = Field(default_factory=KpiConfig, description="KPI thresholds and windows")
+    forecast: ForecastConfig = Field(
+        default_factory=ForecastConfig, description="Forecast method, horizon and interval"
+    )
+    shopify_shop: str | None = Field(default=None, description="Shopify shop (name.myshopify.com)")
+    shopify_api_version: str = Field(default="2025-10", description="Admin API version")
+    shopify_access_token: SecretStr | None = Field(default=None, description="Admin API token")
+    chatwoot_url: str | None = Field(default=None, description="Chatwoot base URL")
+    chatwoot_account_id: int | None = Field(default=None, description="Chatwoot account id")
+    chatwoot_api_token: SecretStr | None = Field(default=None, description="Chatwoot API token")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = init_settings.init_kwargs.pop("_toml_file", None)  # type: ignore[attr-defined]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    def resolved_database_url(self, cwd: Path | None = None) -> str:
+        """The primary store's URL; the default SQLite file lives under ``.occ/``."""
+        if self.database_url:
+            return self.database_url
+        base = (cwd or Path.cwd()) / DEFAULT_DB_DIR
+        return f"sqlite:///{base / 'occ.db'}"
+
+
+def load_settings(toml_path: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from the environment, ``occ.toml`` (if present) and ``overrides``.
+
+    Raises:
+        ConfigError: a setting has a wrong value or the TOML file cannot be parsed.
+    """
+    path = toml_path if toml_path is not None else Path("occ.toml")
+    if toml_path is not None and not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; pass an existing occ.toml")
+    kwargs: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+    if path.is_file():
+        kwargs["_toml_file"] = path
+    try:
+        return Settings(**kwargs)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "settings"
+        raise ConfigError(
+            f"setting {where}: {first['msg']} (check OCC_{where.upper().replace('.', '__')}"
+            " or occ.toml)"
+        ) from None
+    except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
+        raise ConfigError(f"cannot read {path}: {exc}; fix the TOML syntax") from None

@@ -1,0 +1,38 @@
+"""Shared field types for the upstream contracts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Strict
+
+__all__ = ["DecimalString", "EpochSeconds", "UtcDatetime", "to_utc"]
+
+
+def to_utc(moment: datetime) -> datetime:
+    """Return ``moment`` as an aware UTC datetime; naive values are refused."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamp has no UTC offset")
+    return moment.astimezone(UTC)
+
+
+def _decimal_string(value: Any) -> Decimal:
+    # Shopify sends money as a decimal *string*; a JSON number would already have
+    # passed through a float, so it is refused rather than silently rounded.
+    if not isinstance(value, str):
+        raise ValueError(f"money must be a decimal string, got {type(value).__name__}")
+    try:
+        parsed = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"money {value!r} is not a decimal number") from None
+    if not parsed.is_finite():
+        raise ValueError(f"money {value!r} is not a finite number")
+    return parsed
+
+
+DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string)]
+UtcDatetime = Annotated[datetime, AfterValidator(to_utc)]
+# Chatwoot timestamps are numbers (Unix seconds); a string there is contract drift.
+EpochSeconds = Annotated[int | float, Strict()]

@@ -1,0 +1,231 @@
+"""KPI configuration and KPI results (the exact semantics are in ../shared/KPIS.md).
+
+The configuration models are embedded in ``occ.config.Settings`` and snapshotted into each
+fact's metadata; the result models are what the metrics return and the facts store.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "SEVERITY_ORDER",
+    "BreachedConversation",
+    "FulfillmentConfig",
+    "FulfillmentIssue",
+    "FulfillmentResult",
+    "InventoryConfig",
+    "InventoryResult",
+    "KpiConfig",
+    "PageTraffic",
+    "PendingOrder",
+    "SalesConfig",
+    "SalesResult",
+    "Severity",
+    "SlaConfig",
+    "SlaResult",
+    "ThresholdProfile",
+    "TopSku",
+    "TrafficConfig",
+    "TrafficResult",
+    "VariantCover",
+    "worst",
+]
+
+Severity = Literal["none", "warning", "critical"]
+SEVERITY_ORDER: dict[str, int] = {"none": 0, "warning": 1, "critical": 2}
+
+
+def worst(severities: list[Severity] | tuple[Severity, ...]) -> Severity:
+    """The most severe of ``severities`` (``none`` for an empty list)."""
+    result: Severity = "none"
+    for severity in severities:
+        if SEVERITY_ORDER[severity] > SEVERITY_ORDER[result]:
+            result = severity
+    return result
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ThresholdProfile(_Model):
+    """Warning/critical thresholds and the direction in which a value is bad.
+
+    - ``above``: bad when the value is strictly greater than the threshold (rates).
+    - ``below``: bad when the value is less than or equal to the threshold (cover, WoW delta).
+    - ``abs``: bad when the absolute value is strictly greater (sales delta, both ways).
+    """
+
+    warning: float
+    critical: float
+    direction: Literal["above", "below", "abs"]
+
+    def severity(self, value: float | None) -> Severity:
+        if value is None:
+            return "none"
+        if self.direction == "above":
+            return "critical" if value > self.critical else "warning" if value > self.warning else "none"
+        if self.direction == "below":
+            return (
+                "critical" if value <= self.critical else "warning" if value <= self.warning else "none"
+            )
+        magnitude = abs(value)
+        return (
+            "critical" if magnitude > self.critical else "warning" if magnitude > self.warning else "none"
+        )
+
+
+class SalesConfig(_Model):
+    thresholds: ThresholdProfile = ThresholdProfile(warning=15, critical=30, direction="abs")
+    baseline_days: int = Field(default=7, ge=1)
+    top_skus: int = Field(default=5, ge=1)
+    pending_window_days: int = Field(default=7, ge=1)
+
+
+class SlaConfig(_Model):
+    thresholds: ThresholdProfile = ThresholdProfile(warning=20, critical=40, direction="above")
+    sla_minutes: int = Field(default=60, ge=1)
+    priority_sla_minutes: int = Field(default=30, ge=1)
+    priority_label: str = "priority"
+
+
+class TrafficConfig(_Model):
+    thresholds: ThresholdProfile = ThresholdProfile(warning=-0.20, critical=-0.40, direction="below")
+    window_days: int = Field(default=7, ge=1)
+    noise_floor: int = Field(default=10, ge=0)
+
+
+class InventoryConfig(_Model):
+    thresholds: ThresholdProfile = ThresholdProfile(warning=7, critical=3, direction="below")
+    velocity_days: int = Field(default=14, ge=1)
+    slow_mover_velocity: float = Field(default=0.1, ge=0)
+    cover_target_days: int = Field(default=30, ge=1)
+
+
+class FulfillmentConfig(_Model):
+    thresholds: ThresholdProfile = ThresholdProfile(warning=10, critical=25, direction="above")
+    window_days: int = Field(default=7, ge=1)
+    processing_hours: float = Field(default=24, gt=0)
+
+
+class KpiConfig(_Model):
+    sales: SalesConfig = SalesConfig()
+    sla: SlaConfig = SlaConfig()
+    traffic: TrafficConfig = TrafficConfig()
+    inventory: InventoryConfig = InventoryConfig()
+    fulfillment: FulfillmentConfig = FulfillmentConfig()
+
+
+# --- results -------------------------------------------------------------------------------
+
+
+class TopSku(_Model):
+    sku: str
+    revenue: Decimal
+    units: int
+
+
+class PendingOrder(_Model):
+    order_id: str
+    name: str
+    created_at: datetime
+    status: str
+
+
+class SalesResult(_Model):
+    """Sales delta — fact ``shopify.sales.summary``."""
+
+    current: Decimal
+    baseline: Decimal
+    daily_revenue: list[Decimal]  # k = 1..7: the baseline windows, most recent first
+    delta_pct: float | None
+    severity: Severity
+    reason: str | None = None
+    order_count: int
+    currency: str
+    top_skus: list[TopSku]
+    pending_fulfillment: list[PendingOrder]
+
+
+class BreachedConversation(_Model):
+    conversation_id: int
+    customer_name: str
+    minutes_waiting: int
+    labels: list[str]
+    sla_minutes: int
+    last_customer_message_at: datetime
+
+
+class SlaResult(_Model):
+    """SLA breach rate — fact ``chatwoot.sla.breaches``."""
+
+    value: float
+    severity: Severity
+    population: int
+    awaiting_reply: int
+    breached: list[BreachedConversation]
+
+
+class PageTraffic(_Model):
+    landing_page: str
+    current: int
+    previous: int
+    wow_delta: float | None
+    severity: Severity
+    below_noise_floor: bool
+
+
+class TrafficResult(_Model):
+    """Traffic anomalies — fact ``ga.sessions.anomalies``."""
+
+    severity: Severity
+    current_start: date
+    current_end: date
+    previous_start: date
+    previous_end: date
+    pages: list[PageTraffic]  # worst first
+
+
+class VariantCover(_Model):
+    variant_id: str
+    sku: str | None
+    title: str
+    inventory_quantity: int
+    units_sold: int
+    velocity: float
+    days_of_cover: float | None
+    slow_mover: bool
+    severity: Severity
+    reorder_quantity: int
+
+
+class InventoryResult(_Model):
+    """Inventory days of cover — fact ``shopify.inventory.coverage``."""
+
+    severity: Severity
+    variants: list[VariantCover]  # worst first
+    excluded_untracked: int
+    excluded_continue: int
+
+
+class FulfillmentIssue(_Model):
+    order_id: str
+    name: str
+    status: str
+    age_hours: float
+    unknown_status: bool
+
+
+class FulfillmentResult(_Model):
+    """Fulfillment issue rate — fact ``shopify.fulfillment.issues``."""
+
+    value: float
+    severity: Severity
+    population: int
+    issues: list[FulfillmentIssue]  # oldest first
+    unknown_statuses: list[str]

@@ -1,0 +1,93 @@
+"""The normalized source records occ stores and the metrics read.
+
+Plain frozen dataclasses (slots) rather than pydantic models: the metrics read hundreds of
+thousands of them per refresh, and they are built only from already-validated payloads.
+All datetimes are aware UTC; money is Decimal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+__all__ = [
+    "ConversationRecord",
+    "LandingPageDay",
+    "LineItemRecord",
+    "MessageRecord",
+    "OrderRecord",
+    "VariantRecord",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class LineItemRecord:
+    line_item_id: str
+    variant_id: str | None
+    sku: str | None
+    title: str
+    quantity: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRecord:
+    order_id: str
+    name: str
+    created_at: datetime
+    updated_at: datetime | None
+    cancelled_at: datetime | None
+    test: bool
+    fulfillment_status: str
+    financial_status: str | None
+    total: Decimal
+    currency: str
+    line_items: tuple[LineItemRecord, ...] = ()
+
+    @property
+    def countable(self) -> bool:
+        """Not cancelled and not a test order (KPIS.md)."""
+        return self.cancelled_at is None and not self.test
+
+
+@dataclass(frozen=True, slots=True)
+class VariantRecord:
+    variant_id: str
+    sku: str | None
+    title: str
+    product_title: str
+    product_handle: str | None
+    inventory_quantity: int
+    inventory_policy: str
+    tracked: bool
+    price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    message_id: int
+    conversation_id: int
+    message_type: int  # 0 incoming, 1 outgoing, 2 activity, 3 template
+    created_at: datetime
+    private: bool
+    sender_type: str | None = None
+    sender_name: str | None = None
+    content: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord:
+    conversation_id: int
+    status: str
+    labels: tuple[str, ...]
+    customer_name: str | None
+    created_at: datetime
+    messages: tuple[MessageRecord, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class LandingPageDay:
+    landing_page: str
+    day: date
+    sessions: int

@@ -1,0 +1,227 @@
+"""The tables of the primary store (SQLAlchemy 2 declarative models).
+
+Source-record tables are keyed by (shop_domain, upstream id) so that re-reading the same
+payloads upserts instead of duplicating.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from occ.store.types import DecimalText, UtcDateTime
+
+__all__ = [
+    "Base",
+    "ChatwootConversation",
+    "ChatwootMessage",
+    "DashboardFact",
+    "DecisionLog",
+    "DriftFinding",
+    "GaLandingPageDay",
+    "QuarantinedRecord",
+    "RefreshRun",
+    "Shop",
+    "ShopifyLineItem",
+    "ShopifyOrder",
+    "ShopifyVariant",
+    "SyncCursor",
+]
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UtcDateTime}
+
+
+class DashboardFact(Base):
+    __tablename__ = "dashboard_fact"
+    __table_args__ = (
+        Index("ix_dashboard_fact_shop_type", "shop_domain", "fact_type"),
+        Index("ix_dashboard_fact_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    fact_type: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(64))
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)
+    metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON)
+    evidence_url: Mapped[str | None] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DecisionLog(Base):
+    __tablename__ = "decision_log"
+    __table_args__ = (Index("ix_decision_log_created_at", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(255))
+    rationale: Mapped[str | None] = mapped_column(Text)
+    evidence_url: Mapped[str | None] = mapped_column(String(2048))
+    shop_domain: Mapped[str | None] = mapped_column(String(255))
+    external_ref: Mapped[str | None] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Shop(Base):
+    __tablename__ = "shop"
+
+    shop_domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    currency_code: Mapped[str] = mapped_column(String(8))
+    iana_timezone: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ShopifyOrder(Base):
+    __tablename__ = "shopify_order"
+    __table_args__ = (Index("ix_shopify_order_created", "shop_domain", "created_at"),)
+
+    shop_domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    test: Mapped[bool] = mapped_column(Boolean)
+    fulfillment_status: Mapped[str] = mapped_column(String(64))
+    financial_status: Mapped[str | None] = mapped_column(String(64))
+    total: Mapped[Decimal] = mapped_column(DecimalText)
+    currency: Mapped[str] = mapped_column(String(8))
+
+
+class ShopifyLineItem(Base):
+    __tablename__ = "shopify_line_item"
+
+    shop_domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    line_item_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    variant_id: Mapped[str | None] = mapped_column(String(128))
+    sku: Mapped[str | None] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(512))
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[Decimal] = mapped_column(DecimalText)
+
+
+class ShopifyVariant(Base):
+    __tablename__ = "shopify_variant"
+
+    shop_domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    variant_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    sku: Mapped[str | None] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(512))
+    product_title: Mapped[str] = mapped_column(String(512))
+    product_handle: Mapped[str | None] = mapped_column(String(255))
+    inventory_quantity: Mapped[int] = mapped_column(Integer)
+    inventory_policy: Mapped[str] = mapped_column(String(32))
+    tracked: Mapped[bool] = mapped_column(Boolean)
+    price: Mapped[Decimal | None] = mapped_column(DecimalText)
+
+
+class ChatwootConversation(Base):
+    __tablename__ = "chatwoot_conversation"
+    __table_args__ = (Index("ix_chatwoot_conversation_status", "shop_domain", "status"),)
+
+    shop_domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(32))
+    labels: Mapped[list[Any]] = mapped_column(JSON)
+    customer_name: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class ChatwootMessage(Base):
+    __tablename__ = "chatwoot_message"
+    __table_args__ = (Index("ix_chatwoot_message_conversation", "shop_domain", "conversation_id"),)
+
+    shop_domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    conversation_id: Mapped[int] = mapped_column(BigInteger)
+    message_type: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    private: Mapped[bool] = mapped_column(Boolean)
+    sender_type: Mapped[str | None] = mapped_column(String(64))
+    sender_name: Mapped[str | None] = mapped_column(String(255))
+    content: Mapped[str | None] = mapped_column(Text)
+
+
+class GaLandingPageDay(Base):
+    __tablename__ = "ga_landing_page_day"
+
+    shop_domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    landing_page: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    sessions: Mapped[int] = mapped_column(Integer)
+
+
+class QuarantinedRecord(Base):
+    __tablename__ = "quarantined_record"
+    __table_args__ = (Index("ix_quarantined_record_run", "refresh_run_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    refresh_run_id: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(32))
+    stream: Mapped[str] = mapped_column(String(64))
+    location: Mapped[str] = mapped_column(String(1024))
+    reason: Mapped[str] = mapped_column(Text)
+    raw: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class DriftFinding(Base):
+    __tablename__ = "drift_finding"
+    __table_args__ = (
+        Index(
+            "ux_drift_finding",
+            "shop_domain",
+            "source",
+            "stream",
+            "field",
+            "kind",
+            "observed",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(32))
+    stream: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64))
+    observed: Mapped[str] = mapped_column(String(255))
+    detail: Mapped[str] = mapped_column(Text)
+    occurrences: Mapped[int] = mapped_column(Integer)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SyncCursor(Base):
+    __tablename__ = "sync_cursor"
+
+    shop_domain: Mapped[str] = mapped_column(String(255), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class RefreshRun(Base):
+    __tablename__ = "refresh_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(255))
+    as_of: Mapped[datetime] = mapped_column(UtcDateTime)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(32))
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
