@@ -1,4 +1,4 @@
-"""Data contracts: upstream payload models, the normalized records occ stores, KPI config and results.
+"""Data contracts: upstream payloads, the normalized records occ stores, KPI config and results.
 
 Nothing here imports anything else of occ.
 """

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Strict
+from pydantic import AfterValidator, BeforeValidator, StrictFloat, StrictInt
 
 __all__ = ["DecimalString", "EpochSeconds", "UtcDatetime", "to_utc"]
 
@@ -35,4 +35,4 @@ def _decimal_string(value: Any) -> Decimal:
 DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string)]
 UtcDatetime = Annotated[datetime, AfterValidator(to_utc)]
 # Chatwoot timestamps are numbers (Unix seconds); a string there is contract drift.
-EpochSeconds = Annotated[int | float, Strict()]
+EpochSeconds = StrictInt | StrictFloat

@@ -7,7 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ForecastConfig", "ForecastMethod", "ForecastPoint", "ForecastResult"]
+__all__ = [
+    "BacktestRow",
+    "ForecastConfig",
+    "ForecastMethod",
+    "ForecastPoint",
+    "ForecastResult",
+]
 
 ForecastMethod = Literal["auto", "average", "ses", "seasonal_es", "croston"]
 
@@ -33,6 +39,12 @@ class ForecastPoint(BaseModel):
 
 
 class ForecastResult(BaseModel):
+    """A forecast with everything needed to judge it: method, fit window and assumptions.
+
+    ``method`` is the method actually used (never ``auto``); ``requested_method`` is what was
+    asked for, so a fallback is visible as a difference between the two.
+    """
+
     model_config = ConfigDict(frozen=True)
 
     metric: str
@@ -43,3 +55,25 @@ class ForecastResult(BaseModel):
     fit_end: date | None
     points: list[ForecastPoint]
     assumptions: list[str]
+    requested_method: str | None = None
+    interval_method: str | None = None
+    history_days: int | None = None
+
+
+class BacktestRow(BaseModel):
+    """One method's accuracy over rolling forecast origins.
+
+    ``mase`` is the mean over origins of MAE / in-sample seasonal-naive MAE (``None`` when no
+    origin had a non-zero scale); ``smape`` is in percent (0-200, 0/0 counted as 0) and ``mae``
+    in the series' unit, both averaged over every forecast point evaluated.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: str
+    origins: int
+    horizon: int
+    mase: float | None
+    smape: float
+    mae: float
+    methods_used: list[str] = Field(default_factory=list)

@@ -69,14 +69,28 @@ class ThresholdProfile(_Model):
         if value is None:
             return "none"
         if self.direction == "above":
-            return "critical" if value > self.critical else "warning" if value > self.warning else "none"
+            return (
+                "critical"
+                if value > self.critical
+                else "warning"
+                if value > self.warning
+                else "none"
+            )
         if self.direction == "below":
             return (
-                "critical" if value <= self.critical else "warning" if value <= self.warning else "none"
+                "critical"
+                if value <= self.critical
+                else "warning"
+                if value <= self.warning
+                else "none"
             )
         magnitude = abs(value)
         return (
-            "critical" if magnitude > self.critical else "warning" if magnitude > self.warning else "none"
+            "critical"
+            if magnitude > self.critical
+            else "warning"
+            if magnitude > self.warning
+            else "none"
         )
 
 
@@ -95,7 +109,9 @@ class SlaConfig(_Model):
 
 
 class TrafficConfig(_Model):
-    thresholds: ThresholdProfile = ThresholdProfile(warning=-0.20, critical=-0.40, direction="below")
+    thresholds: ThresholdProfile = ThresholdProfile(
+        warning=-0.20, critical=-0.40, direction="below"
+    )
     window_days: int = Field(default=7, ge=1)
     noise_floor: int = Field(default=10, ge=0)
 

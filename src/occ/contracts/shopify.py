@@ -21,6 +21,7 @@ __all__ = [
     "MoneyBag",
     "OrderNode",
     "ProductVariantNode",
+    "ShopNode",
     "connection_nodes",
 ]
 
@@ -45,7 +46,7 @@ INVENTORY_POLICIES = frozenset({"CONTINUE", "DENY"})
 
 
 def connection_nodes(value: Any) -> Any:
-    """Read a GraphQL connection given as ``{"edges":[{"node":…}]}``, ``{"nodes":[…]}`` or a list."""
+    """Read a GraphQL connection: ``{"edges":[{"node":…}]}``, ``{"nodes":[…]}`` or a list."""
     if value is None:
         return []
     if isinstance(value, dict):
@@ -122,3 +123,11 @@ class ProductVariantNode(_Node):
     inventoryItem: InventoryItemRef
     product: ProductRef
     price: DecimalString | None = None
+
+
+class ShopNode(_Node):
+    """``shop.json`` of a recorded folder, and the fields occ reads of Shopify's ``shop``."""
+
+    shopDomain: str
+    currencyCode: str
+    ianaTimezone: str

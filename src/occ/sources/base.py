@@ -27,10 +27,15 @@ STREAMS: dict[str, str] = {
 
 @dataclass(frozen=True, slots=True)
 class RawRecord:
-    """One upstream object as JSON text, and where it came from (``file:line``)."""
+    """One upstream object as JSON text, and where it came from (``file:line``).
+
+    ``error`` is set when the bytes could not even be read as text (bad encoding); such a
+    record goes straight to quarantine.
+    """
 
     location: str
     text: str
+    error: str | None = None
 
 
 @dataclass

@@ -1,0 +1,152 @@
+"""One refresh: read a source, validate and store its records, compute and record the KPIs.
+
+Everything happens in one database transaction: a refresh that fails half-way (an
+unreachable database, an interrupted run) leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from occ.config import Settings
+from occ.contracts.shopify import ShopNode
+from occ.errors import InputFileError, StoreError
+from occ.refresh.compute import KPI_STREAMS, KpiSnapshot, compute_and_record
+from occ.refresh.ingest import StreamReport, ingest_stream
+from occ.sources.base import STREAMS, SourcePayloads
+from occ.store import records as store
+from occ.store.engine import masked_url
+from occ.store.records import ShopInfo
+from occ.store.runs import finish_run, record_drift, record_quarantine, start_run
+
+__all__ = ["QUARANTINE_EXIT_CODE", "RefreshReport", "run_refresh"]
+
+# Exit status of `occ refresh` when it finished but kept records aside.
+QUARANTINE_EXIT_CODE = 8
+
+
+@dataclass
+class RefreshReport:
+    run_id: int
+    shop: ShopInfo
+    now: datetime
+    source: SourcePayloads
+    streams: dict[str, StreamReport] = field(default_factory=dict)
+    snapshot: KpiSnapshot = field(default_factory=KpiSnapshot)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(len(report.quarantined) for report in self.streams.values())
+
+    @property
+    def drift_findings(self) -> int:
+        return sum(len(report.drift) for report in self.streams.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "runId": self.run_id,
+            "shop": self.shop.domain,
+            "now": self.now.isoformat(),
+            "source": {"kind": self.source.kind, "name": self.source.name},
+            "streams": {name: report.as_dict() for name, report in self.streams.items()},
+            "quarantined": self.quarantined,
+            "factIds": self.snapshot.fact_ids,
+            "anomalyFactIds": self.snapshot.anomaly_fact_ids,
+            "forecastFactIds": self.snapshot.forecast_fact_ids,
+        }
+
+
+def _shop(payloads: SourcePayloads, settings: Settings) -> ShopInfo:
+    if payloads.shop is None:
+        if settings.shop_domain is None:
+            raise InputFileError(
+                f"{payloads.name} has no shop.json and OCC_SHOP_DOMAIN is not set; "
+                "add shop.json or set the shop domain"
+            )
+        return ShopInfo((settings.shop_domain, "USD", "UTC"))
+    try:
+        node = ShopNode.model_validate_json(payloads.shop.text)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "document"
+        raise InputFileError(
+            f"{payloads.shop.location} is not a valid shop object ({where}: {first['msg']}); "
+            'write {"shopDomain", "currencyCode", "ianaTimezone"}'
+        ) from None
+    try:
+        ZoneInfo(node.ianaTimezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputFileError(
+            f"{payloads.shop.location}: ianaTimezone {node.ianaTimezone!r} is not an IANA time "
+            "zone; use e.g. America/Chicago"
+        ) from None
+    return ShopInfo((node.shopDomain, node.currencyCode, node.ianaTimezone))
+
+
+def _configured(streams: dict[str, StreamReport]) -> set[str]:
+    return {
+        kpi for kpi, needed in KPI_STREAMS.items() if all(streams[name].recorded for name in needed)
+    }
+
+
+def run_refresh(
+    engine: Engine,
+    settings: Settings,
+    payloads: SourcePayloads,
+    now: datetime,
+    *,
+    on_step: Callable[[str], None] | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> RefreshReport:
+    """Load ``payloads`` into the store and record the KPIs as of ``now``.
+
+    Raises:
+        InputFileError: the source's shop object is unusable.
+        StoreError: the database failed; nothing of this refresh was written.
+    """
+    step = on_step or (lambda _: None)
+    shop = _shop(payloads, settings)
+    try:
+        with engine.begin() as connection:
+            started = clock()
+            store.upsert_shop(connection, shop.domain, shop.currency, shop.timezone, started)
+            run_id = start_run(connection, shop.domain, payloads.name, now, started)
+            report = RefreshReport(run_id=run_id, shop=shop, now=now, source=payloads)
+            for stream in STREAMS:
+                step(f"reading {stream}")
+                records = payloads.streams.get(stream)
+                stream_report = ingest_stream(connection, shop.domain, stream, records)
+                report.streams[stream] = stream_report
+                record_quarantine(
+                    connection, shop.domain, run_id, stream_report.quarantined, started
+                )
+                observations = list(stream_report.drift)
+                counts = [stream_report.drift[obs] for obs in observations]
+                record_drift(connection, shop.domain, observations, counts, started)
+            report.snapshot = compute_and_record(
+                connection,
+                shop,
+                now,
+                settings.kpis,
+                settings.forecast,
+                _configured(report.streams),
+                {"kind": payloads.kind, "name": payloads.name, "runId": run_id},
+                generated_at=clock(),
+                on_step=step,
+            )
+            status = "quarantined" if report.quarantined else "ok"
+            finish_run(connection, run_id, status, report.as_dict(), clock())
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"refresh failed in the database {masked_url(str(engine.url))}: "
+            f"{type(exc).__name__}; nothing was written — check the database and retry"
+        ) from exc
+    return report
