@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import NOW
-from scenario import scenario_folder
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from conftest import NOW
 from occ.config import Settings
 from occ.refresh import run_refresh
 from occ.refresh.view import kpis_document
@@ -22,6 +21,7 @@ from occ.store.tables import (
     ShopifyOrder,
     ShopifyVariant,
 )
+from scenario import scenario_folder
 
 SHOP = "test-shop.myshopify.com"
 

@@ -11,7 +11,11 @@ Interval per method:
   fixed model ``ANN``, no model search), whose native interval is the analytic one of the
   state-space model with normal errors.
 - ``seasonal_es``: ETS(A,N,A), additive seasonality (``AutoETS`` with the fixed model ``ANA``),
-  same analytic interval.
+  same analytic interval. statsforecast's ETS is a port of R's ``ets``, which is not meant
+  for seasons longer than 24 (its fit degenerates: on weekly CO2 with season 52 it settles on
+  a level smoothing of 0.005); for those the same ETS(A,N,A) model is fitted by statsmodels'
+  ``ETSModel`` (heuristic initial states), whose interval for this linear model is also the
+  exact analytic one.
 - ``croston``: ``CrostonClassic`` has no native interval: split conformal intervals
   (``ConformalIntervals``) from rolling-origin errors when the history holds at least two
   horizons plus a day; otherwise a residual-quantile interval, forecast ± the level-quantile
@@ -20,6 +24,7 @@ Interval per method:
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +35,7 @@ __all__ = ["ModelFitError", "ModelOutput", "fit_average", "fit_croston", "fit_et
 FloatArray = npt.NDArray[np.float64]
 
 _MAX_CONFORMAL_WINDOWS = 10
+_MAX_STATSFORECAST_SEASON = 24
 
 
 class ModelFitError(Exception):
@@ -73,6 +79,9 @@ def fit_ets(values: FloatArray, horizon: int, level: int, season_length: int | N
     """ETS(A,N,N) (``season_length`` None) or ETS(A,N,A), with analytic intervals."""
     from statsforecast.models import AutoETS
 
+    if season_length is not None and season_length > _MAX_STATSFORECAST_SEASON:
+        return _fit_long_season_ets(values, horizon, level, season_length)
+
     if season_length is None:
         model = AutoETS(model="ANN")
         description = "simple exponential smoothing, ETS(A,N,N) (statsforecast AutoETS 'ANN')"
@@ -90,6 +99,48 @@ def fit_ets(values: FloatArray, horizon: int, level: int, season_length: int | N
     if not (np.isfinite(mean).all() and np.isfinite(lower).all() and np.isfinite(upper).all()):
         raise ModelFitError("the fit produced non-finite forecasts")
     interval = "analytic ETS state-space prediction interval, normal errors (native)"
+    return ModelOutput(mean, lower, upper, description, interval)
+
+
+def _fit_long_season_ets(
+    values: FloatArray, horizon: int, level: int, season_length: int
+) -> ModelOutput:
+    """ETS(A,N,A) by statsmodels, for seasons statsforecast's ETS does not handle."""
+    import pandas as pd
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    description = (
+        f"additive seasonal exponential smoothing, ETS(A,N,A) with season {season_length} "
+        f"(statsmodels ETSModel, heuristic initial states: statsforecast's ETS does not fit "
+        f"seasons over {_MAX_STATSFORECAST_SEASON})"
+    )
+    # A pandas Series: statsmodels' get_prediction fails on a bare ndarray.
+    endog = pd.Series(values)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        try:
+            model = ETSModel(
+                endog,
+                error="add",
+                trend=None,
+                seasonal="add",
+                seasonal_periods=season_length,
+                initialization_method="heuristic",
+            )
+            fitted = model.fit(disp=False)
+            prediction = fitted.get_prediction(start=values.size, end=values.size + horizon - 1)
+            frame = prediction.summary_frame(alpha=1 - level / 100)
+        except ValueError as exc:
+            raise ModelFitError(str(exc)) from exc
+    if any(issubclass(warning.category, ConvergenceWarning) for warning in caught):
+        description += "; the optimizer reported no convergence"
+    mean = frame["mean"].to_numpy(dtype=np.float64)
+    lower = frame["pi_lower"].to_numpy(dtype=np.float64)
+    upper = frame["pi_upper"].to_numpy(dtype=np.float64)
+    if not (np.isfinite(mean).all() and np.isfinite(lower).all() and np.isfinite(upper).all()):
+        raise ModelFitError("the fit produced non-finite forecasts")
+    interval = f"analytic ETS state-space prediction interval, normal errors ({prediction.method})"
     return ModelOutput(mean, lower, upper, description, interval)
 
 

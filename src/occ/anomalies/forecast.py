@@ -208,7 +208,10 @@ def forecast_series(
         *fallback_notes,
     ]
     if missing:
-        assumptions.append(f"{missing} missing days in the fit window were linearly interpolated")
+        days_word = "day" if missing == 1 else "days"
+        assumptions.append(
+            f"{missing} missing {days_word} in the fit window were linearly interpolated"
+        )
 
     mean, lower, upper = output.mean, output.lower, output.upper
     if window.min() >= 0:

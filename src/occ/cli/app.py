@@ -50,7 +50,9 @@ R = TypeVar("R")
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="SQLAlchemy URL of the store (default OCC_DATABASE_URL or .occ/occ.db)"),
+    typer.Option(
+        "--db", help="SQLAlchemy URL of the store (default OCC_DATABASE_URL or .occ/occ.db)"
+    ),
 ]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="occ.toml to read (default ./occ.toml if present)")

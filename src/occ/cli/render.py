@@ -46,7 +46,8 @@ def _tile(kpi: str, entry: dict[str, Any], currency: str | None) -> tuple[str, s
         return shown, detail if delta is not None else f"{detail}; {entry.get('reason')}"
     if kpi == "sla_breach_rate":
         breached = len(entry["breached"])
-        return f"{entry['value']:.1f} %", f"{breached} of {entry['population']} open/pending breached"
+        population = entry["population"]
+        return f"{entry['value']:.1f} %", f"{breached} of {population} open/pending breached"
     if kpi == "traffic_anomalies":
         flagged = [page for page in entry["pages"] if page["severity"] != "none"]
         if not flagged:
@@ -122,6 +123,7 @@ def render_refresh(console: Console, report: RefreshReport) -> None:
             console.print(f"[red]quarantined[/] {escape(item.location)}: {escape(item.reason)}")
         for observation, count in stream.drift.items():
             console.print(
-                f"[yellow]drift[/] {stream.stream} {observation.field}: {escape(observation.detail)}"
+                f"[yellow]drift[/] {stream.stream} {observation.field}: "
+                f"{escape(observation.detail)}"
                 f" ({observation.kind}, {count}×)"
             )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, StrictFloat, StrictInt
+from pydantic import AfterValidator, BeforeValidator, PlainValidator
 
 __all__ = ["DecimalString", "EpochSeconds", "UtcDatetime", "to_utc"]
 
@@ -34,5 +34,12 @@ def _decimal_string(value: Any) -> Decimal:
 
 DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string)]
 UtcDatetime = Annotated[datetime, AfterValidator(to_utc)]
-# Chatwoot timestamps are numbers (Unix seconds); a string there is contract drift.
-EpochSeconds = StrictInt | StrictFloat
+def _epoch_seconds(value: Any) -> int | float:
+    # Chatwoot timestamps are numbers (Unix seconds); a string there is contract drift and is
+    # never parsed, however date-like it looks.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"timestamp must be Unix seconds (a number), got {type(value).__name__}")
+    return value
+
+
+EpochSeconds = Annotated[int | float, PlainValidator(_epoch_seconds)]

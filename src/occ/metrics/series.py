@@ -116,25 +116,27 @@ def daily_sessions(
 class _Timeline:
     """One conversation's clock-relevant messages, sorted, for checks at many instants."""
 
-    __slots__ = ("created_at", "moments", "types", "sla_minutes")
+    __slots__ = ("created_at", "moments", "replies", "sla_minutes")
 
     def __init__(self, conversation: ConversationRecord, config: SlaConfig) -> None:
+        # Chatwoot stamps whole seconds: a reply in the same second as an incoming message
+        # counts as answering it (as in occ.metrics.sla), so replies sort after at a tie.
         relevant = sorted(
-            (message.created_at, message.message_id, message.message_type)
+            (message.created_at, message.message_type != _INCOMING)
             for message in conversation.messages
             if not message.private
             and (message.message_type == _INCOMING or message.message_type in _REPLIES)
         )
         self.created_at = conversation.created_at
-        self.moments = [moment for moment, _, _ in relevant]
-        self.types = [message_type for _, _, message_type in relevant]
+        self.moments = [moment for moment, _ in relevant]
+        self.replies = [is_reply for _, is_reply in relevant]
         priority = config.priority_label in conversation.labels
         self.sla_minutes = config.priority_sla_minutes if priority else config.sla_minutes
 
     def breached_at(self, instant: datetime) -> bool:
         """Awaiting a reply at ``instant`` for longer than the SLA (KPIS.md §2)."""
         seen = bisect_right(self.moments, instant)
-        if seen == 0 or self.types[seen - 1] != _INCOMING:
+        if seen == 0 or self.replies[seen - 1]:
             return False  # no customer message yet, or the latest one was answered
         waited = instant - self.moments[seen - 1]
         return waited > timedelta(minutes=self.sla_minutes)

@@ -46,10 +46,8 @@ def metric_series(
         return [(d, float(v)) for d, v in daily_revenue(orders, shop.timezone, start, end)]
     if metric == "units":
         assert key is not None
-        variant = next(
-            (v for v in store.load_variants(connection, shop.domain) if key in (v.variant_id, v.sku)),
-            None,
-        )
+        variants = store.load_variants(connection, shop.domain)
+        variant = next((v for v in variants if key in (v.variant_id, v.sku)), None)
         if variant is None:
             raise NotFoundError(f"no variant with id or SKU {key!r}; see `occ kpis --json`")
         orders = store.load_orders(connection, shop.domain, since, now)

@@ -107,9 +107,7 @@ def kpis_document(connection: Connection, shop: str | None = None) -> dict[str, 
             for kpi in KPI_FACTS
         },
         "anomalies": [
-            facts[fact_id].value
-            for fact_id in report.get("anomalyFactIds", [])
-            if fact_id in facts
+            facts[fact_id].value for fact_id in report.get("anomalyFactIds", []) if fact_id in facts
         ],
         "quarantined": report.get("quarantined", 0),
     }

@@ -1,22 +1,37 @@
-"""The demo store's fixed content: a hot-rod parts catalog, landing pages and support texts.
+"""The demo store's fixed content: catalog, demand profile, landing pages, support scenarios.
 
-Kept apart from :mod:`occ.sources.demo` (which draws orders, conversations and sessions from
-it) so that the generator reads as logic and this module as data. Nothing here is random.
+Kept apart from :mod:`occ.sources.demo`, which draws orders, stock, conversations and sessions
+from it, so that the generator reads as logic and this module as data. Nothing here is random.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
 __all__ = [
+    "ACTIVITY_TEXTS",
     "AGENTS",
+    "AGENT_REPLIES",
     "AT_RISK_SKUS",
     "CATALOG",
     "CONTACT_NAMES",
+    "CONVERSATION_SCENARIOS",
     "CRITICAL_DROP_PAGE",
+    "CUSTOMER_FOLLOW_UPS",
+    "CUSTOMER_OPENERS",
+    "CUSTOMER_THANKS",
+    "DIURNAL_SHARE",
+    "LABELS",
     "LANDING_PAGES",
+    "ORDER_WEEKDAY",
+    "PRIVATE_NOTES",
+    "STATUS_BY_AGE",
+    "TEMPLATE_REPLIES",
     "TINY_DROP_PAGE",
+    "TRAFFIC_WEEKDAY",
+    "WAIT_MINUTES",
     "WARNING_DROP_PAGE",
     "CatalogVariant",
     "VariantKind",
@@ -41,45 +56,131 @@ class CatalogVariant:
     tracked: bool = True
 
 
-# (product title, handle, kind, product weight, [(variant title, sku, price in cents, factor)])
-_Spec = tuple[str, str, VariantKind, float, list[tuple[str, str | None, int, float]]]
-
-_ANGLES = (("Straight", "straight", "ST", 1.0, 0), ("45°", "45", "45", 0.55, 300), ("90°", "90", "90", 0.9, 400))
+# Hose ends: 4 sizes × 3 angles are 12 products (handle an-6-hose-end-90 …) of 3 colours each.
+_SIZES = {4: (995, 0.6), 6: (1195, 1.6), 8: (1495, 1.2), 10: (1895, 0.5)}  # price, popularity
+_ANGLES: tuple[tuple[str, str, str, float, int], ...] = (
+    ("Straight", "straight", "ST", 1.0, 0),
+    ("45°", "45", "45", 0.55, 300),
+    ("90°", "90", "90", 0.9, 400),
+)
 _COLOURS = (("Black", "BLK", 1.0, 0), ("Red/Blue", "RB", 0.7, 0), ("Polished", "POL", 0.3, 200))
-_FITTING_SIZES = {4: (995, 0.6), 6: (1195, 1.6), 8: (1495, 1.2), 10: (1895, 0.5)}
-_HOSE_LENGTHS = ((3, 1.0), (6, 1.4), (10, 1.0), (20, 0.45))
+_LENGTHS = ((3, 1.0), (6, 1.4), (10, 1.0), (20, 0.45))  # hose by the coil, feet and popularity
 
-
-def _fittings() -> list[_Spec]:
-    specs: list[_Spec] = []
-    for size, (base, size_weight) in _FITTING_SIZES.items():
-        for label, slug, code, angle_weight, angle_extra in _ANGLES:
-            variants = [
-                (colour, f"HRP-AN{size}-{code}-{colour_code}", base + angle_extra + extra, factor)
-                for colour, colour_code, factor, extra in _COLOURS
-            ]
-            title = f"-{size} AN {label} Hose End"
-            specs.append((title, f"an-{size}-hose-end-{slug}", "fitting", size_weight * angle_weight, variants))
-    return specs
-
-
-def _hoses() -> list[_Spec]:
-    specs: list[_Spec] = []
-    for size, per_foot, weight in ((6, 420, 1.2), (8, 510, 0.9), (10, 630, 0.45)):
-        variants = [
-            (f"{feet} ft", f"HRP-PTFE{size}-{feet}FT", _hose_price(per_foot, feet), factor)
-            for feet, factor in _HOSE_LENGTHS
-        ]
-        title = f"-{size} AN PTFE Hose, Black Nylon Braid"
-        specs.append((title, f"an-{size}-ptfe-hose", "hose", weight, variants))
-    for size, per_foot, weight in ((4, 260, 0.35), (6, 310, 0.9), (8, 380, 0.7), (10, 460, 0.3)):
-        variants = [
-            (f"{feet} ft", f"HRP-SSH{size}-{feet}FT", _hose_price(per_foot, feet), factor)
-            for feet, factor in _HOSE_LENGTHS
-        ]
-        title = f"-{size} AN Stainless Braided Rubber Hose"
-        specs.append((title, f"an-{size}-stainless-braided-hose", "hose", weight, variants))
-    return specs
+# The rest of the catalog. A product line is "title | handle | kind | popularity"; its variant
+# lines, indented, are "title | sku | price [| share of the product's popularity, default 1]".
+_TABLE = """
+AN to ORB Adapter | an-to-orb-adapter | fitting | 1.0
+  Straight / -6 AN to -6 ORB | HRP-ORB-ST-6-6 | 6.95 | 0.15
+  Straight / -6 AN to -8 ORB | HRP-ORB-ST-6-8 | 7.95 | 0.2
+  Straight / -8 AN to -8 ORB | HRP-ORB-ST-8-8 | 8.95 | 0.2
+  Straight / -8 AN to -10 ORB | HRP-ORB-ST-8-10 | 9.95 | 0.12
+  Straight / -10 AN to -10 ORB | HRP-ORB-ST-10-10 | 11.95 | 0.1
+  Straight / -10 AN to -12 ORB | HRP-ORB-ST-10-12 | 12.95 | 0.06
+  90° / -6 AN to -6 ORB | HRP-ORB-90-6-6 | 10.95 | 0.12
+  90° / -6 AN to -8 ORB | HRP-ORB-90-6-8 | 11.95 | 0.14
+  90° / -8 AN to -8 ORB | HRP-ORB-90-8-8 | 12.95 | 0.14
+  90° / -10 AN to -10 ORB | HRP-ORB-90-10-10 | 15.95 | 0.08
+AN to NPT Adapter | an-to-npt-adapter | fitting | 0.8
+  -4 AN to 1/8 NPT | HRP-NPT-4-18 | 4.95
+  -6 AN to 1/4 NPT | HRP-NPT-6-14 | 5.95
+  -6 AN to 3/8 NPT | HRP-NPT-6-38 | 6.45
+  -8 AN to 3/8 NPT | HRP-NPT-8-38 | 6.95
+  -8 AN to 1/2 NPT | HRP-NPT-8-12 | 7.95
+  -10 AN to 1/2 NPT | HRP-NPT-10-12 | 8.95
+AN Union, Straight | an-union-straight | fitting | 0.35
+  -4 AN | HRP-UNION-4 | 5.95
+  -6 AN | HRP-UNION-6 | 6.95
+  -8 AN | HRP-UNION-8 | 7.95
+  -10 AN | HRP-UNION-10 | 9.95
+AN Tee | an-tee | fitting | 0.3
+  -6 AN | HRP-TEE-6 | 14.95
+  -8 AN | HRP-TEE-8 | 16.95
+  -10 AN | HRP-TEE-10 | 19.95
+AN Cap | an-cap | fitting | 0.2
+  -4 AN | HRP-CAP-4 | 4.50
+  -6 AN | HRP-CAP-6 | 4.95
+  -8 AN | HRP-CAP-8 | 5.95
+  -10 AN | HRP-CAP-10 | 6.95
+AN Bulkhead Fitting | an-bulkhead-fitting | fitting | 0.3
+  -6 AN | HRP-BULK-6 | 12.95
+  -8 AN | HRP-BULK-8 | 14.95
+  -10 AN | HRP-BULK-10 | 17.95
+AN Reducer | an-reducer | fitting | 0.3
+  -8 AN to -6 AN | HRP-RED-8-6 | 8.95
+  -10 AN to -8 AN | HRP-RED-10-8 | 9.95
+  -10 AN to -6 AN | HRP-RED-10-6 | 10.95
+255 LPH In-Tank Fuel Pump | in-tank-fuel-pump-255-lph | pump | 0.22
+  Gasoline | HRP-FP255-GAS | 94.95
+  E85 | HRP-FP255-E85 | 119.95
+340 LPH In-Tank Fuel Pump | in-tank-fuel-pump-340-lph | pump | 0.2
+  Gasoline | HRP-FP340-GAS | 149.95
+  E85 | HRP-FP340-E85 | 169.95
+450 LPH In-Tank Fuel Pump | in-tank-fuel-pump-450-lph | pump | 0.12
+  Gasoline | HRP-FP450-GAS | 289.95
+  E85 | HRP-FP450-E85 | 319.95
+380 LPH Inline Fuel Pump | inline-fuel-pump-380-lph | pump | 0.07
+  Black | HRP-FPIL380-BLK | 399.95
+  Red | HRP-FPIL380-RED | 419.95
+Drop-In Fuel Pump Hanger | fuel-pump-hanger-kit | pump | 0.1
+  -6 AN outlet | HRP-HANGER-6 | 139.95
+  -8 AN outlet | HRP-HANGER-8 | 149.95
+  -10 AN outlet | HRP-HANGER-10 | 159.95
+Fuel Pump Relay Wiring Kit | fuel-pump-wiring-kit | fuel | 0.25
+  30 A | HRP-RELAY-30A | 44.95
+  40 A | HRP-RELAY-40A | 49.95
+Adjustable EFI Fuel Pressure Regulator, 30–70 psi | efi-fuel-pressure-regulator | fuel | 0.35
+  -6 AN ports / Black | HRP-FPR-EFI-6-BLK | 89.95
+  -6 AN ports / Red | HRP-FPR-EFI-6-RED | 89.95
+  -8 AN ports / Black | HRP-FPR-EFI-8-BLK | 99.95
+  -8 AN ports / Red | HRP-FPR-EFI-8-RED | 99.95
+Carbureted Fuel Pressure Regulator, 4–9 psi | carb-fuel-pressure-regulator | fuel | 0.25
+  Black | HRP-FPR-CARB-BLK | 69.95
+  Polished | HRP-FPR-CARB-POL | 74.95
+Return-Style Bypass Regulator, -10 AN | bypass-regulator-10an | fuel | 0.08
+  Default Title | HRP-FPR-BYP-10 | 169.95
+Inline Fuel Filter, 10 Micron | inline-fuel-filter-10-micron | fuel | 0.4
+  -6 AN | HRP-FF10-6 | 44.95
+  -8 AN | HRP-FF10-8 | 49.95
+  -10 AN | HRP-FF10-10 | 54.95
+Inline Pre-Filter, 100 Micron Stainless | inline-fuel-filter-100-micron | fuel | 0.3
+  -6 AN | HRP-FF100-6 | 49.95
+  -8 AN | HRP-FF100-8 | 54.95
+  -10 AN | HRP-FF100-10 | 59.95
+Replacement Filter Element | fuel-filter-element | fuel | 0.3
+  10 micron paper | HRP-ELEM-10P | 12.95
+  40 micron stainless | HRP-ELEM-40S | 19.95
+  100 micron stainless | HRP-ELEM-100S | 24.95
+Billet Line Clamp, Single | billet-line-clamp | clamp | 0.35
+  -6 AN | HRP-CLAMP1-6 | 9.95
+  -8 AN | HRP-CLAMP1-8 | 9.95
+  -10 AN | HRP-CLAMP1-10 | 10.95
+Dual Line Separator Clamp | dual-line-separator-clamp | clamp | 0.25
+  -6 / -6 AN | HRP-CLAMP2-6-6 | 14.95
+  -8 / -6 AN | HRP-CLAMP2-8-6 | 14.95
+  -8 / -8 AN | HRP-CLAMP2-8-8 | 15.95
+Stainless Hose Clamps, 10-pack | stainless-hose-clamp-10-pack | clamp | 0.3
+  5/16 in | HRP-HCLAMP-516 | 5.95
+  3/8 in | HRP-HCLAMP-38 | 5.95
+  1/2 in | HRP-HCLAMP-12 | 6.50
+Fuel Pressure Gauge, Liquid Filled | fuel-pressure-gauge | gauge | 1.0
+  0–100 psi / 1.5 in | HRP-GAUGE100-15 | 24.95 | 0.2
+  0–100 psi / 2-5/8 in | HRP-GAUGE100-258 | 39.95 | 0.15
+  0–15 psi / 1.5 in | HRP-GAUGE15-15 | 22.95 | 0.12
+  0–15 psi / 2-5/8 in | HRP-GAUGE15-258 | 36.95 | 0.08
+-6 AN Inline Gauge Adapter | gauge-adapter-6an | gauge | 0.25
+  Black | HRP-GADAPT6-BLK | 19.95
+  Red/Blue | HRP-GADAPT6-RB | 19.95
+Gauge Snubber, 1/8 NPT | fuel-pressure-snubber | gauge | 0.03
+  Default Title | HRP-SNUB-18 | 12.95
+Aluminum AN Wrench Set | an-wrench-set | tool | 0.2
+  Default Title | HRP-WRENCH-SET | 39.95
+PTFE Hose Cutter | ptfe-hose-cutter | tool | 0.12
+  Default Title | HRP-CUTTER-1 | 29.95
+AN Assembly Lube, 1 oz | an-assembly-lube | tool | 0.25
+  Default Title | HRP-LUBE-1OZ | 8.95
+"""
+# Sold on pre-order (inventory may go negative): excluded from days of cover.
+_CONTINUE_SKUS = frozenset({"HRP-FP450-GAS", "HRP-FP450-E85", "HRP-FPIL380-RED"})
 
 
 def _hose_price(per_foot_cents: int, feet: int) -> int:
@@ -88,116 +189,78 @@ def _hose_price(per_foot_cents: int, feet: int) -> int:
     return raw // 100 * 100 + 95
 
 
-def _sized(prefix: str, sizes: list[tuple[str, str, int]], factor: float = 1.0) -> list[tuple[str, str | None, int, float]]:
-    return [(title, f"{prefix}-{code}", price, factor) for title, code, price in sizes]
+_Product = tuple[str, str, VariantKind]  # title, handle, kind
+_KINDS: dict[str, VariantKind] = {
+    kind: kind for kind in ("fitting", "pump", "fuel", "clamp", "gauge", "tool")
+}
 
 
-_OTHER: list[_Spec] = [
-    ("AN to ORB Adapter, Straight", "an-to-orb-adapter-straight", "fitting", 0.9, _sized("HRP-ORB-ST", [
-        ("-6 AN to -6 ORB", "6-6", 695), ("-6 AN to -8 ORB", "6-8", 795), ("-8 AN to -8 ORB", "8-8", 895),
-        ("-8 AN to -10 ORB", "8-10", 995), ("-10 AN to -10 ORB", "10-10", 1195),
-        ("-10 AN to -12 ORB", "10-12", 1295)])),
-    ("AN to ORB Adapter, 90°", "an-to-orb-adapter-90", "fitting", 0.5, _sized("HRP-ORB-90", [
-        ("-6 AN to -6 ORB", "6-6", 1095), ("-6 AN to -8 ORB", "6-8", 1195),
-        ("-8 AN to -8 ORB", "8-8", 1295), ("-10 AN to -10 ORB", "10-10", 1595)])),
-    ("AN to NPT Adapter", "an-to-npt-adapter", "fitting", 0.8, _sized("HRP-NPT", [
-        ("-4 AN to 1/8 NPT", "4-18", 495), ("-6 AN to 1/4 NPT", "6-14", 595),
-        ("-6 AN to 3/8 NPT", "6-38", 645), ("-8 AN to 3/8 NPT", "8-38", 695),
-        ("-8 AN to 1/2 NPT", "8-12", 795), ("-10 AN to 1/2 NPT", "10-12", 895)])),
-    ("AN Union, Straight", "an-union-straight", "fitting", 0.35, _sized("HRP-UNION", [
-        ("-4 AN", "4", 595), ("-6 AN", "6", 695), ("-8 AN", "8", 795), ("-10 AN", "10", 995)])),
-    ("AN Tee", "an-tee", "fitting", 0.3, _sized("HRP-TEE", [
-        ("-6 AN", "6", 1495), ("-8 AN", "8", 1695), ("-10 AN", "10", 1995)])),
-    ("AN Cap", "an-cap", "fitting", 0.2, _sized("HRP-CAP", [
-        ("-4 AN", "4", 450), ("-6 AN", "6", 495), ("-8 AN", "8", 595), ("-10 AN", "10", 695)])),
-    ("AN Bulkhead Fitting", "an-bulkhead-fitting", "fitting", 0.3, _sized("HRP-BULK", [
-        ("-6 AN", "6", 1295), ("-8 AN", "8", 1495), ("-10 AN", "10", 1795)])),
-    ("AN Reducer", "an-reducer", "fitting", 0.3, _sized("HRP-RED", [
-        ("-8 AN to -6 AN", "8-6", 895), ("-10 AN to -8 AN", "10-8", 995),
-        ("-10 AN to -6 AN", "10-6", 1095)])),
-    ("255 LPH In-Tank Fuel Pump", "in-tank-fuel-pump-255-lph", "pump", 0.22, _sized("HRP-FP255", [
-        ("Gasoline", "GAS", 9495), ("E85", "E85", 11995)])),
-    ("340 LPH In-Tank Fuel Pump", "in-tank-fuel-pump-340-lph", "pump", 0.2, _sized("HRP-FP340", [
-        ("Gasoline", "GAS", 14995), ("E85", "E85", 16995)])),
-    ("450 LPH In-Tank Fuel Pump", "in-tank-fuel-pump-450-lph", "pump", 0.12, _sized("HRP-FP450", [
-        ("Gasoline", "GAS", 28995), ("E85", "E85", 31995)])),
-    ("380 LPH Inline Fuel Pump", "inline-fuel-pump-380-lph", "pump", 0.07, _sized("HRP-FPIL380", [
-        ("Black", "BLK", 39995), ("Red", "RED", 41995)])),
-    ("Drop-In Fuel Pump Hanger", "fuel-pump-hanger-kit", "pump", 0.1, _sized("HRP-HANGER", [
-        ("-6 AN outlet", "6", 13995), ("-8 AN outlet", "8", 14995), ("-10 AN outlet", "10", 15995)])),
-    ("Fuel Pump Relay Wiring Kit", "fuel-pump-wiring-kit", "fuel", 0.25, _sized("HRP-RELAY", [
-        ("30 A", "30A", 4495), ("40 A", "40A", 4995)])),
-    ("Adjustable EFI Fuel Pressure Regulator, 30–70 psi", "efi-fuel-pressure-regulator", "fuel", 0.35,
-     _sized("HRP-FPR-EFI", [("-6 AN ports / Black", "6-BLK", 8995), ("-6 AN ports / Red", "6-RED", 8995),
-                            ("-8 AN ports / Black", "8-BLK", 9995), ("-8 AN ports / Red", "8-RED", 9995)])),
-    ("Carbureted Fuel Pressure Regulator, 4–9 psi", "carb-fuel-pressure-regulator", "fuel", 0.25,
-     _sized("HRP-FPR-CARB", [("Black", "BLK", 6995), ("Polished", "POL", 7495)])),
-    ("Return-Style Bypass Regulator, -10 AN", "bypass-regulator-10an", "fuel", 0.08,
-     _sized("HRP-FPR-BYP", [("Default Title", "10", 16995)])),
-    ("Inline Fuel Filter, 10 Micron", "inline-fuel-filter-10-micron", "fuel", 0.4, _sized("HRP-FF10", [
-        ("-6 AN", "6", 4495), ("-8 AN", "8", 4995), ("-10 AN", "10", 5495)])),
-    ("Inline Pre-Filter, 100 Micron Stainless", "inline-fuel-filter-100-micron", "fuel", 0.3,
-     _sized("HRP-FF100", [("-6 AN", "6", 4995), ("-8 AN", "8", 5495), ("-10 AN", "10", 5995)])),
-    ("Replacement Filter Element", "fuel-filter-element", "fuel", 0.3, _sized("HRP-ELEM", [
-        ("10 micron paper", "10P", 1295), ("40 micron stainless", "40S", 1995),
-        ("100 micron stainless", "100S", 2495)])),
-    ("Billet Line Clamp, Single", "billet-line-clamp", "clamp", 0.35, _sized("HRP-CLAMP1", [
-        ("-6 AN", "6", 995), ("-8 AN", "8", 995), ("-10 AN", "10", 1095)])),
-    ("Dual Line Separator Clamp", "dual-line-separator-clamp", "clamp", 0.25, _sized("HRP-CLAMP2", [
-        ("-6 / -6 AN", "6-6", 1495), ("-8 / -6 AN", "8-6", 1495), ("-8 / -8 AN", "8-8", 1595)])),
-    ("Stainless Hose Clamps, 10-pack", "stainless-hose-clamp-10-pack", "clamp", 0.3, _sized("HRP-HCLAMP", [
-        ("5/16 in", "516", 595), ("3/8 in", "38", 595), ("1/2 in", "12", 650)])),
-    ("Fuel Pressure Gauge 0–100 psi, Liquid Filled", "fuel-pressure-gauge-0-100", "gauge", 0.35,
-     _sized("HRP-GAUGE100", [("1.5 in", "15", 2495), ("2-5/8 in", "258", 3995)])),
-    ("Fuel Pressure Gauge 0–15 psi", "fuel-pressure-gauge-0-15", "gauge", 0.2,
-     _sized("HRP-GAUGE15", [("1.5 in", "15", 2295), ("2-5/8 in", "258", 3695)])),
-    ("-6 AN Inline Gauge Adapter", "gauge-adapter-6an", "gauge", 0.25,
-     _sized("HRP-GADAPT6", [("Black", "BLK", 1995), ("Red/Blue", "RB", 1995)])),
-    ("Gauge Snubber, 1/8 NPT", "fuel-pressure-snubber", "gauge", 0.03,
-     _sized("HRP-SNUB", [("Default Title", "18", 1295)])),
-    ("Aluminum AN Wrench Set", "an-wrench-set", "tool", 0.2,
-     _sized("HRP-WRENCH", [("Default Title", "SET", 3995)])),
-    ("PTFE Hose Cutter", "ptfe-hose-cutter", "tool", 0.12, _sized("HRP-CUTTER", [("Default Title", "1", 2995)])),
-    ("AN Assembly Lube, 1 oz", "an-assembly-lube", "tool", 0.25, _sized("HRP-LUBE", [("Default Title", "1OZ", 895)])),
-]
-
-GIFT_CARD_HANDLE = "gift-card"
-# Sold on pre-order (inventory may go negative) → excluded from days of cover.
-_CONTINUE_SKUS = frozenset({"HRP-FP450-GAS", "HRP-FP450-E85", "HRP-FPIL380-RED"})
+def _rows() -> list[tuple[_Product, str, str, int, float]]:
+    """(product, variant title, sku, price in cents, popularity weight) per variant."""
+    rows: list[tuple[_Product, str, str, int, float]] = []
+    for size, (base, size_weight) in _SIZES.items():
+        for label, slug, code, angle_weight, extra in _ANGLES:
+            product: _Product = (
+                f"-{size} AN {label} Hose End",
+                f"an-{size}-hose-end-{slug}",
+                "fitting",
+            )
+            for colour, colour_code, factor, finish in _COLOURS:
+                sku, weight = (
+                    f"HRP-AN{size}-{code}-{colour_code}",
+                    size_weight * angle_weight * factor,
+                )
+                rows.append((product, colour, sku, base + extra + finish, weight))
+    for size, per_foot, weight in ((6, 420, 1.2), (8, 510, 0.9), (10, 630, 0.45)):
+        product = (f"-{size} AN PTFE Hose, Black Nylon Braid", f"an-{size}-ptfe-hose", "hose")
+        for feet, factor in _LENGTHS:
+            sku, price = f"HRP-PTFE{size}-{feet}FT", _hose_price(per_foot, feet)
+            rows.append((product, f"{feet} ft", sku, price, weight * factor))
+    braided: _Product = ("Stainless Braided Rubber Hose", "stainless-braided-hose", "hose")
+    for size, per_foot, weight in ((4, 260, 0.35), (6, 310, 0.9), (8, 380, 0.7), (10, 460, 0.3)):
+        for feet, factor in _LENGTHS:
+            title, sku = f"-{size} AN / {feet} ft", f"HRP-SSH{size}-{feet}FT"
+            rows.append((braided, title, sku, _hose_price(per_foot, feet), weight * factor))
+    popularity = 0.0
+    for line in _TABLE.strip().splitlines():
+        fields = [field.strip() for field in line.split("|")]
+        if not line.startswith(" "):
+            product, popularity = (fields[0], fields[1], _KINDS[fields[2]]), float(fields[3])
+            continue
+        share = float(fields[3]) if len(fields) > 3 else 1.0
+        price = int(fields[2].replace(".", ""))
+        rows.append((product, fields[0], fields[1], price, popularity * share))
+    return rows
 
 
 def _build() -> tuple[CatalogVariant, ...]:
-    variants: list[CatalogVariant] = []
-    for product_title, handle, kind, weight, specs in [*_fittings(), *_hoses(), *_OTHER]:
-        for title, sku, price, factor in specs:
-            variants.append(
-                CatalogVariant(
-                    variant_id=f"gid://shopify/ProductVariant/{45_118_000_000_000 + 1_117 * len(variants)}",
-                    sku=sku,
-                    title=title,
-                    product_title=product_title,
-                    handle=handle,
-                    price_cents=price,
-                    kind=kind,
-                    weight=weight * factor,
-                    policy="CONTINUE" if sku in _CONTINUE_SKUS else "DENY",
-                )
-            )
-    # Gift cards ship nothing (FULFILLMENT_NOT_REQUIRED), carry no SKU and track no inventory.
-    variants.append(
+    variants = [
         CatalogVariant(
-            variant_id=f"gid://shopify/ProductVariant/{45_118_000_000_000 + 1_117 * len(variants)}",
-            sku=None,
-            title="$50",
-            product_title="Hot Rod Parts Gift Card",
-            handle=GIFT_CARD_HANDLE,
-            price_cents=5000,
-            kind="gift_card",
-            weight=0.0,
-            tracked=False,
+            variant_id=f"gid://shopify/ProductVariant/{45_118_000_000_000 + 1_117 * index}",
+            sku=sku,
+            title=title,
+            product_title=product_title,
+            handle=handle,
+            price_cents=price,
+            kind=kind,
+            weight=weight,
+            policy="CONTINUE" if sku in _CONTINUE_SKUS else "DENY",
         )
+        for index, ((product_title, handle, kind), title, sku, price, weight) in enumerate(_rows())
+    ]
+    # Gift cards ship nothing (FULFILLMENT_NOT_REQUIRED), carry no SKU and track no inventory.
+    gift_card = CatalogVariant(
+        variant_id=f"gid://shopify/ProductVariant/{45_118_000_000_000 + 1_117 * len(variants)}",
+        sku=None,
+        title="$50",
+        product_title="Hot Rod Parts Gift Card",
+        handle="gift-card",
+        price_cents=5000,
+        kind="gift_card",
+        weight=0.0,
+        tracked=False,
     )
-    return tuple(variants)
+    return (*variants, gift_card)
 
 
 CATALOG: tuple[CatalogVariant, ...] = _build()
@@ -233,7 +296,7 @@ LANDING_PAGES: tuple[tuple[str, float], ...] = (
     ("/products/an-10-hose-end-straight", 22.0),
     ("/products/an-6-ptfe-hose", 66.0),
     ("/products/an-8-ptfe-hose", 44.0),
-    ("/products/an-6-stainless-braided-hose", 38.0),
+    ("/products/stainless-braided-hose", 38.0),
     ("/products/in-tank-fuel-pump-255-lph", 58.0),
     ("/products/in-tank-fuel-pump-340-lph", 61.0),
     ("/products/in-tank-fuel-pump-450-lph", 47.0),
@@ -241,27 +304,35 @@ LANDING_PAGES: tuple[tuple[str, float], ...] = (
     ("/products/efi-fuel-pressure-regulator", 39.0),
     ("/products/carb-fuel-pressure-regulator", 21.0),
     ("/products/inline-fuel-filter-10-micron", 26.0),
-    ("/products/an-to-orb-adapter-straight", 31.0),
+    ("/products/an-to-orb-adapter", 31.0),
     ("/products/an-to-npt-adapter", 18.0),
-    ("/products/fuel-pressure-gauge-0-100", 17.0),
+    ("/products/fuel-pressure-gauge", 17.0),
     ("/products/an-wrench-set", 15.0),
     ("/products/gift-card", 12.0),
     (TINY_DROP_PAGE, 1.0),
 )
 
-AGENTS: tuple[tuple[int, str], ...] = ((3, "Dana Whitfield"), (5, "Marcus Bell"), (8, "Rosa Delgado"))
+AGENTS: tuple[tuple[int, str], ...] = (
+    (3, "Dana Whitfield"),
+    (5, "Marcus Bell"),
+    (8, "Rosa Delgado"),
+)
 
-CONTACT_NAMES: tuple[str, ...] = (
-    "Earl Jennings", "Tammy Ruiz", "Cody Hargrove", "Luis Ortega", "Bobby Tran", "Wade Kowalski",
-    "Sheila Banks", "Travis Moody", "Darnell Price", "Kyle Lindqvist", "Ramon Castillo", "Jolene Pratt",
-    "Buck Henderson", "Marty Sullivan", "Gina Rossi", "Hank Doyle", "Rusty Caldwell", "Priya Nair",
-    "Dale Voss", "Ty Whitaker", "Carlos Mendez", "Jesse Ward", "Nate Ogilvie", "Vern Polk",
-    "Amber Kline", "Duane Fisher", "Shane McAllister", "Lonnie Baker", "Joe Szabo", "Kurt Ehlers",
-    "Ray Dominguez", "Mike Chen", "Stacy Lamb", "Dwayne Hobbs", "Otis Reed", "Frank Delaney",
-    "Brandon Yates", "Tony Russo", "Pete Albrecht", "Chuck Navarro", "Hector Salas", "Lyle Gunderson",
-    "Dustin Crowe", "Wes Holloway", "Mitch Barker", "Sam Okafor", "Greg Pulaski", "Darla Finch",
-    "Jim Tanaka", "Rick Beaumont", "Leon Marsh", "Andy Kruger", "Trent Alvarez", "Cal Dempsey",
-    "Rosie Hart", "Jake Brenner", "Vince Lombardi", "Hal Stroud", "Eddie Park", "Glen Abernathy",
+CONTACT_NAMES: tuple[str, ...] = tuple(
+    """
+Earl Jennings, Tammy Ruiz, Cody Hargrove, Luis Ortega, Bobby Tran, Wade Kowalski,
+Sheila Banks, Travis Moody, Darnell Price, Kyle Lindqvist, Ramon Castillo, Jolene Pratt,
+Buck Henderson, Marty Sullivan, Gina Rossi, Hank Doyle, Rusty Caldwell, Priya Nair,
+Dale Voss, Ty Whitaker, Carlos Mendez, Jesse Ward, Nate Ogilvie, Vern Polk, Amber Kline,
+Duane Fisher, Shane McAllister, Lonnie Baker, Joe Szabo, Kurt Ehlers, Ray Dominguez,
+Mike Chen, Stacy Lamb, Dwayne Hobbs, Otis Reed, Frank Delaney, Brandon Yates, Tony Russo,
+Pete Albrecht, Chuck Navarro, Hector Salas, Lyle Gunderson, Dustin Crowe, Wes Holloway,
+Mitch Barker, Sam Okafor, Greg Pulaski, Darla Finch, Jim Tanaka, Rick Beaumont, Leon Marsh,
+Andy Kruger, Trent Alvarez, Cal Dempsey, Rosie Hart, Jake Brenner, Vince Lombardi,
+Hal Stroud, Eddie Park, Glen Abernathy
+""".replace("\n", " ")
+    .strip()
+    .split(", ")
 )
 
 CUSTOMER_OPENERS: tuple[str, ...] = (
@@ -288,7 +359,11 @@ CUSTOMER_FOLLOW_UPS: tuple[str, ...] = (
     "Order number is in my first message.",
     "Got it, and what torque should I use?",
 )
-CUSTOMER_THANKS: tuple[str, ...] = ("Thanks, that fixed it!", "Perfect, thank you.", "Appreciate it!")
+CUSTOMER_THANKS: tuple[str, ...] = (
+    "Thanks, that fixed it!",
+    "Perfect, thank you.",
+    "Appreciate it!",
+)
 AGENT_REPLIES: tuple[str, ...] = (
     "Thanks for reaching out! PTFE hose needs the PTFE-specific hose ends with the olive insert.",
     "Your order is packed and will ship today; tracking follows by email.",
@@ -311,3 +386,55 @@ PRIVATE_NOTES: tuple[str, ...] = (
     "Waiting on the supplier's answer about E85 compatibility.",
 )
 LABELS: tuple[str, ...] = ("order-status", "tech-question", "returns", "wholesale", "shipping")
+ACTIVITY_TEXTS: dict[str, str] = {
+    "assigned": "Assigned to {agent} by Automation System",
+    "snoozed": "Conversation was snoozed by {agent}",
+    "resolved": "Conversation was marked resolved by {agent}",
+}
+
+# (status, ending, has the priority label, how many). Anomaly (b): of the 24 open/pending
+# conversations, 12 await a reply past their SLA (50 %); two only under the 30-min priority SLA.
+CONVERSATION_SCENARIOS: tuple[tuple[str, str, bool, int], ...] = (
+    ("open", "breached", False, 7),
+    ("open", "breached", True, 2),
+    ("open", "breached_note", False, 1),
+    ("pending", "breached", False, 2),
+    ("open", "waiting", False, 3),
+    ("open", "waiting", True, 1),
+    ("open", "replied", False, 4),
+    ("open", "replied", True, 1),
+    ("open", "template", False, 1),
+    ("pending", "replied", False, 2),
+    ("snoozed", "snoozed", False, 6),
+    ("resolved", "resolved", False, 28),
+    ("resolved", "resolved", True, 2),
+)
+# How long the last customer message has waited, in minutes, per (ending, priority).
+WAIT_MINUTES: dict[tuple[str, bool], tuple[int, int]] = {
+    ("breached", False): (75, 960),
+    ("breached", True): (35, 55),
+    ("breached_note", False): (90, 300),
+    ("waiting", False): (3, 45),
+    ("waiting", True): (3, 20),
+    ("replied", False): (40, 900),
+    ("replied", True): (40, 900),
+    ("template", False): (40, 900),
+    ("snoozed", False): (240, 2400),
+    ("resolved", False): (1440, 43200),
+    ("resolved", True): (1440, 43200),
+}
+
+# Demand profile. Orders: fewer at weekends (Mon … Sun), evening peak in shop time (hour 0 … 23).
+ORDER_WEEKDAY = (1.08, 1.10, 1.06, 1.02, 0.95, 0.86, 0.90)
+_DIURNAL = [0.35, 0.25, 0.18, 0.15, 0.15, 0.2, 0.35, 0.6, 0.85, 1.0, 1.1, 1.2, 1.25, 1.2, 1.15]
+_DIURNAL += [1.15, 1.2, 1.3, 1.45, 1.6, 1.65, 1.5, 1.1, 0.65]
+DIURNAL_SHARE = tuple(weight / sum(_DIURNAL) for weight in _DIURNAL)
+# Fulfillment status of a countable, shippable order by age: (up to hours, statuses, weights).
+STATUS_BY_AGE: tuple[tuple[float, tuple[str, ...], tuple[int, ...]], ...] = (
+    (24, ("UNFULFILLED", "IN_PROGRESS", "FULFILLED"), (78, 15, 7)),
+    (72, ("UNFULFILLED", "IN_PROGRESS", "PARTIALLY_FULFILLED", "FULFILLED"), (50, 25, 5, 20)),
+    (120, ("FULFILLED", "UNFULFILLED", "IN_PROGRESS", "PARTIALLY_FULFILLED"), (85, 8, 5, 2)),
+    (math.inf, ("FULFILLED", "PARTIALLY_FULFILLED"), (998, 2)),
+)
+# Sessions: a weekend peak (Mon … Sun).
+TRAFFIC_WEEKDAY = (0.93, 0.95, 0.96, 0.97, 1.0, 1.12, 1.1)

@@ -37,15 +37,26 @@ def _decode(raw: bytes, location: str) -> RawRecord:
         return RawRecord(location, raw.decode("utf-8", "replace"), error=f"not UTF-8 text: {exc}")
 
 
+def _unreadable(path: Path, exc: OSError) -> InputFileError:
+    return InputFileError(f"cannot read {path}: {exc.strerror}; check the file and its permissions")
+
+
 def _jsonl(path: Path, name: str) -> Iterator[RawRecord]:
-    with path.open("rb") as lines:
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                yield _decode(line.rstrip(b"\r\n"), f"{name}:{number}")
+    try:
+        with path.open("rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                if line.strip():
+                    yield _decode(line.rstrip(b"\r\n"), f"{name}:{number}")
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
 
 
 def _whole(path: Path, name: str) -> Iterator[RawRecord]:
-    yield _decode(path.read_bytes(), name)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+    yield _decode(raw, name)
 
 
 def recorded_payloads(folder: Path) -> SourcePayloads:
@@ -60,7 +71,10 @@ def recorded_payloads(folder: Path) -> SourcePayloads:
             "with a folder laid out as in DESIGN.md"
         )
     shop_path = folder / "shop.json"
-    shop = _decode(shop_path.read_bytes(), "shop.json") if shop_path.is_file() else None
+    try:
+        shop = _decode(shop_path.read_bytes(), "shop.json") if shop_path.is_file() else None
+    except OSError as exc:
+        raise _unreadable(shop_path, exc) from exc
     streams: dict[str, Iterable[RawRecord] | None] = {}
     for stream, name in STREAM_FILES.items():
         path = folder / name
