@@ -64,7 +64,8 @@ NowOption = Annotated[
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    one_line = " ".join(message.split())  # driver messages can span lines
+    err.print(f"[bold red]error:[/] {escape(one_line)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -308,7 +309,7 @@ def _print_backtest(
     moment: datetime,
     as_json: bool,
 ) -> None:
-    methods = ["average", "ses", "seasonal_es", "croston"]
+    methods = ["average", "ses", "seasonal_es", "croston", "auto"]
     rows = run_backtest(series, config, methods, origins)
     if as_json:
         document = {

@@ -104,7 +104,7 @@ def demo_payloads(seed: int, now: datetime) -> SourcePayloads:
         _dumps(_order_json(order_rng, i, order, now_ts)) for i, order in enumerate(orders)
     ]
     stock = _stock_levels(stock_rng, orders, now_ts)
-    variant_texts = [_dumps(_variant_json(v, stock[v.variant_id])) for v in catalog.CATALOG]
+    variant_texts = [_dumps(catalog.variant_json(v, stock[v.variant_id])) for v in catalog.CATALOG]
     conversations, messages = _conversations(chat_rng, now_ts)
     return SourcePayloads(
         kind="demo",
@@ -361,30 +361,14 @@ def _stock_levels(rng: random.Random, orders: list[_Order], now_ts: int) -> dict
     return stock
 
 
-def _variant_json(variant: catalog.CatalogVariant, quantity: int) -> dict[str, Any]:
-    return {
-        "id": variant.variant_id,
-        "sku": variant.sku,
-        "title": variant.title,
-        "price": _decimal(variant.price_cents),
-        "inventoryQuantity": quantity,
-        "inventoryPolicy": variant.policy,
-        "inventoryItem": {"tracked": variant.tracked},
-        "product": {"title": variant.product_title, "handle": variant.handle},
-    }
-
-
 # --- Chatwoot --------------------------------------------------------------------------------
-
-_Event = tuple[int, str, str]  # (Unix seconds, kind, content)
-_MESSAGE_TYPES = {"customer": 0, "agent": 1, "note": 1, "activity": 2, "template": 3}
 
 
 def _conversations(
     rng: random.Random, now_ts: int
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Conversations as in ``data.payload`` of the list endpoint, and all their messages."""
-    threads: list[tuple[str, bool, list[_Event]]] = []
+    threads: list[tuple[str, bool, list[catalog.Event]]] = []
     for status, ending, priority, count in catalog.CONVERSATION_SCENARIOS:
         threads += [
             (status, priority, _thread(rng, ending, priority, now_ts)) for _ in range(count)
@@ -398,13 +382,18 @@ def _conversations(
         agent_id, agent_name = rng.choice(catalog.AGENTS)
         agent = {"id": agent_id, "name": agent_name, "type": "user"}
         for created, kind, content in events:
-            messages.append(_message_json(kind, content, contact, agent))
+            messages.append(catalog.message_json(kind, content, contact, agent))
             messages[-1].update(
                 conversation_id=conversation_id, inbox_id=inbox_id, created_at=created
             )
         labels = rng.sample(catalog.LABELS, rng.choice((0, 1, 1)))
         labels = ["priority", *labels] if priority else labels
-        conversation = _conversation_json(rng, status, labels, inbox_id, events, contact, agent)
+        uuid = "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}".format(
+            *(rng.getrandbits(bits) for bits in (32, 16, 12, 12, 48))
+        )
+        conversation = catalog.conversation_json(
+            uuid, status, labels, inbox_id, events, contact, agent
+        )
         conversations.append({"id": conversation_id, **conversation})
     # Message ids follow time across conversations; the file lists them per conversation.
     messages.sort(key=lambda message: (message["created_at"], message["conversation_id"]))
@@ -414,11 +403,11 @@ def _conversations(
     return conversations, numbered
 
 
-def _thread(rng: random.Random, ending: str, priority: bool, now_ts: int) -> list[_Event]:
+def _thread(rng: random.Random, ending: str, priority: bool, now_ts: int) -> list[catalog.Event]:
     """One conversation's messages, oldest first, ending the way its scenario says."""
     low, high = catalog.WAIT_MINUTES[(ending, priority)]
     anchor = now_ts - rng.randint(low, high) * 60  # the last customer message
-    history: list[_Event] = []
+    history: list[catalog.Event] = []
     moment = anchor
     for _ in range(rng.choice((0, 0, 1, 1, 2))):
         moment -= rng.randint(20, 600) * 60
@@ -450,67 +439,6 @@ def _thread(rng: random.Random, ending: str, priority: bool, now_ts: int) -> lis
             events.append((moment, "customer", rng.choice(catalog.CUSTOMER_THANKS)))
         events.append((moment + rng.randint(1, 30) * 60, "activity", "resolved"))
     return events
-
-
-def _message_json(
-    kind: str, content: str, contact: dict[str, Any], agent: dict[str, Any]
-) -> dict[str, Any]:
-    if kind == "activity":
-        content = catalog.ACTIVITY_TEXTS[content].format(agent=agent["name"])
-    message: dict[str, Any] = {
-        "content": content,
-        "account_id": 1,
-        "inbox_id": 0,
-        "conversation_id": 0,
-        "message_type": _MESSAGE_TYPES[kind],
-        "created_at": 0,
-        "private": kind == "note",
-        "status": "sent",
-        "source_id": None,
-        "content_type": "text",
-        "content_attributes": {},
-        "sender_type": None if kind == "activity" else "Contact" if kind == "customer" else "User",
-    }
-    if kind != "activity":
-        sender = contact if kind == "customer" else agent
-        message.update(sender_id=sender["id"], sender=sender)
-    return message
-
-
-def _conversation_json(
-    rng: random.Random,
-    status: str,
-    labels: list[str],
-    inbox_id: int,
-    events: list[_Event],
-    contact: dict[str, Any],
-    agent: dict[str, Any],
-) -> dict[str, Any]:
-    replies = [at for at, kind, _ in events if kind in ("agent", "template")]
-    last_customer = max(at for at, kind, _ in events if kind == "customer")
-    waiting = status in ("open", "pending") and (not replies or last_customer > replies[-1])
-    uuid_parts = (rng.getrandbits(bits) for bits in (32, 16, 12, 12, 48))
-    return {
-        "uuid": "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}".format(*uuid_parts),
-        "account_id": 1,
-        "inbox_id": inbox_id,
-        "status": status,
-        "labels": labels,
-        "priority": None,
-        "unread_count": 1 if waiting else 0,
-        "created_at": events[0][0],
-        "timestamp": events[-1][0],
-        "last_activity_at": events[-1][0],
-        "agent_last_seen_at": replies[-1] if replies else 0,
-        "first_reply_created_at": replies[0] if replies else None,
-        "waiting_since": last_customer if waiting else None,
-        "snoozed_until": events[-1][0] + _DAY if status == "snoozed" else None,
-        "meta": {
-            "sender": {**contact, "email": None, "phone_number": None, "thumbnail": ""},
-            "channel": "Channel::WebWidget" if inbox_id == 1 else "Channel::Email",
-            "assignee": agent if replies else None,
-        },
-    }
 
 
 # --- GA4 -------------------------------------------------------------------------------------

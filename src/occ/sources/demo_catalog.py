@@ -1,14 +1,15 @@
-"""The demo store's fixed content: catalog, demand profile, landing pages, support scenarios.
+"""The demo store's fixed content: catalog, demand profile, pages, support scenarios, shapes.
 
 Kept apart from :mod:`occ.sources.demo`, which draws orders, stock, conversations and sessions
-from it, so that the generator reads as logic and this module as data. Nothing here is random.
+from it, so that the generator reads as randomness and time and this module as what the store
+is and how its things look in each upstream API's answers. Nothing here is random.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, get_args
 
 __all__ = [
     "ACTIVITY_TEXTS",
@@ -34,7 +35,11 @@ __all__ = [
     "WAIT_MINUTES",
     "WARNING_DROP_PAGE",
     "CatalogVariant",
+    "Event",
     "VariantKind",
+    "conversation_json",
+    "message_json",
+    "variant_json",
 ]
 
 VariantKind = Literal["fitting", "hose", "pump", "fuel", "clamp", "gauge", "tool", "gift_card"]
@@ -190,9 +195,7 @@ def _hose_price(per_foot_cents: int, feet: int) -> int:
 
 
 _Product = tuple[str, str, VariantKind]  # title, handle, kind
-_KINDS: dict[str, VariantKind] = {
-    kind: kind for kind in ("fitting", "pump", "fuel", "clamp", "gauge", "tool")
-}
+_KINDS: dict[str, VariantKind] = {kind: kind for kind in get_args(VariantKind)}
 
 
 def _rows() -> list[tuple[_Product, str, str, int, float]]:
@@ -200,19 +203,17 @@ def _rows() -> list[tuple[_Product, str, str, int, float]]:
     rows: list[tuple[_Product, str, str, int, float]] = []
     for size, (base, size_weight) in _SIZES.items():
         for label, slug, code, angle_weight, extra in _ANGLES:
-            product: _Product = (
-                f"-{size} AN {label} Hose End",
-                f"an-{size}-hose-end-{slug}",
-                "fitting",
-            )
+            title, handle = f"-{size} AN {label} Hose End", f"an-{size}-hose-end-{slug}"
             for colour, colour_code, factor, finish in _COLOURS:
-                sku, weight = (
-                    f"HRP-AN{size}-{code}-{colour_code}",
-                    size_weight * angle_weight * factor,
-                )
-                rows.append((product, colour, sku, base + extra + finish, weight))
+                sku, price = f"HRP-AN{size}-{code}-{colour_code}", base + extra + finish
+                weight = size_weight * angle_weight * factor
+                rows.append(((title, handle, "fitting"), colour, sku, price, weight))
     for size, per_foot, weight in ((6, 420, 1.2), (8, 510, 0.9), (10, 630, 0.45)):
-        product = (f"-{size} AN PTFE Hose, Black Nylon Braid", f"an-{size}-ptfe-hose", "hose")
+        product: _Product = (
+            f"-{size} AN PTFE Hose, Black Nylon Braid",
+            f"an-{size}-ptfe-hose",
+            "hose",
+        )
         for feet, factor in _LENGTHS:
             sku, price = f"HRP-PTFE{size}-{feet}FT", _hose_price(per_foot, feet)
             rows.append((product, f"{feet} ft", sku, price, weight * factor))
@@ -438,3 +439,89 @@ STATUS_BY_AGE: tuple[tuple[float, tuple[str, ...], tuple[int, ...]], ...] = (
 )
 # Sessions: a weekend peak (Mon … Sun).
 TRAFFIC_WEEKDAY = (0.93, 0.95, 0.96, 0.97, 1.0, 1.12, 1.1)
+
+
+# --- upstream shapes: how the store's things look in each API's answers ----------------------
+
+Event = tuple[int, str, str]  # a conversation's message: (Unix seconds, kind, content)
+_MESSAGE_TYPES = {"customer": 0, "agent": 1, "note": 1, "activity": 2, "template": 3}
+
+
+def _decimal(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def variant_json(variant: CatalogVariant, quantity: int) -> dict[str, Any]:
+    """A ProductVariant node as occ's variants query returns it."""
+    return {
+        "id": variant.variant_id,
+        "sku": variant.sku,
+        "title": variant.title,
+        "price": _decimal(variant.price_cents),
+        "inventoryQuantity": quantity,
+        "inventoryPolicy": variant.policy,
+        "inventoryItem": {"tracked": variant.tracked},
+        "product": {"title": variant.product_title, "handle": variant.handle},
+    }
+
+
+def message_json(
+    kind: str, content: str, contact: dict[str, Any], agent: dict[str, Any]
+) -> dict[str, Any]:
+    """A Chatwoot message of ``kind`` (customer, agent, note, activity, template), ids unset."""
+    if kind == "activity":
+        content = ACTIVITY_TEXTS[content].format(agent=agent["name"])
+    message: dict[str, Any] = {
+        "content": content,
+        "account_id": 1,
+        "inbox_id": 0,
+        "conversation_id": 0,
+        "message_type": _MESSAGE_TYPES[kind],
+        "created_at": 0,
+        "private": kind == "note",
+        "status": "sent",
+        "source_id": None,
+        "content_type": "text",
+        "content_attributes": {},
+        "sender_type": None if kind == "activity" else "Contact" if kind == "customer" else "User",
+    }
+    if kind != "activity":
+        sender = contact if kind == "customer" else agent
+        message.update(sender_id=sender["id"], sender=sender)
+    return message
+
+
+def conversation_json(
+    uuid: str,
+    status: str,
+    labels: list[str],
+    inbox_id: int,
+    events: list[Event],
+    contact: dict[str, Any],
+    agent: dict[str, Any],
+) -> dict[str, Any]:
+    """A conversation as in ``data.payload`` of Chatwoot's list endpoint (without its id)."""
+    replies = [at for at, kind, _ in events if kind in ("agent", "template")]
+    last_customer = max(at for at, kind, _ in events if kind == "customer")
+    waiting = status in ("open", "pending") and (not replies or last_customer > replies[-1])
+    return {
+        "uuid": uuid,
+        "account_id": 1,
+        "inbox_id": inbox_id,
+        "status": status,
+        "labels": labels,
+        "priority": None,
+        "unread_count": 1 if waiting else 0,
+        "created_at": events[0][0],
+        "timestamp": events[-1][0],
+        "last_activity_at": events[-1][0],
+        "agent_last_seen_at": replies[-1] if replies else 0,
+        "first_reply_created_at": replies[0] if replies else None,
+        "waiting_since": last_customer if waiting else None,
+        "snoozed_until": events[-1][0] + 24 * 3600 if status == "snoozed" else None,
+        "meta": {
+            "sender": {**contact, "email": None, "phone_number": None, "thumbnail": ""},
+            "channel": "Channel::WebWidget" if inbox_id == 1 else "Channel::Email",
+            "assignee": agent if replies else None,
+        },
+    }
