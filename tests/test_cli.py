@@ -7,9 +7,9 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import NOW
 from typer.testing import CliRunner
 
+from conftest import NOW
 from occ.cli import app
 from occ.sources.demo import demo_recorded_folder
 

@@ -10,22 +10,31 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from graphql import (
+    EnumValueNode,
     FieldNode,
     FragmentDefinitionNode,
     GraphQLEnumType,
     GraphQLSchema,
+    IntrospectionQuery,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
+    ValueNode,
+    VariableNode,
+    Visitor,
     build_client_schema,
     parse,
+    print_ast,
     validate,
     validate_schema,
+    visit,
 )
 from pydantic import BaseModel
 
@@ -42,6 +51,7 @@ from occ.sources.shopify_queries import (
     ORDER_LINE_ITEMS_QUERY,
     ORDERS_QUERY,
     VARIANTS_QUERY,
+    orders_variables,
 )
 
 SHARED = Path(__file__).parents[1].parent / "shared"
@@ -60,7 +70,8 @@ if not SHARED.is_dir():
 def admin_schema(version: str) -> GraphQLSchema:
     with gzip.open(SHOPIFY / f"admin_{version}.json.gz", "rt", encoding="utf-8") as file:
         introspection = json.load(file)
-    schema = build_client_schema(relax_interface_deprecations(introspection["data"]))
+    relaxed = relax_interface_deprecations(introspection["data"])
+    schema = build_client_schema(cast(IntrospectionQuery, relaxed))
     assert validate_schema(schema) == [], version
     return schema
 
@@ -153,7 +164,49 @@ def test_orders_query_selects_exactly_the_fields_the_order_contract_reads() -> N
     line_items = selected(operation_selection(ORDERS_QUERY), ("orders", "nodes", "lineItems"))
     assert line_items == {"pageInfo", "nodes"}
     assert fragment_fields(ORDERS_QUERY) == contract_fields(LineItemNode)
-    assert "updated_at" not in ORDERS_QUERY  # the cursor travels as a variable
+
+
+def field_arguments(document: str, field_name: str) -> dict[str, ValueNode]:
+    arguments: dict[str, ValueNode] = {}
+
+    class Collect(Visitor):
+        def enter_field(self, node: FieldNode, *_: object) -> None:
+            if node.name.value == field_name:
+                arguments.update({a.name.value: a.value for a in node.arguments or ()})
+
+    visit(parse(document), Collect())
+    return arguments
+
+
+def test_orders_are_selected_by_update_time_through_variables() -> None:
+    arguments = field_arguments(ORDERS_QUERY, "orders")
+    assert {name: type(value) for name, value in arguments.items()} == {
+        "first": VariableNode,
+        "after": VariableNode,
+        "query": VariableNode,
+        "sortKey": EnumValueNode,
+    }
+    assert print_ast(arguments["sortKey"]) == "UPDATED_AT"
+    assert print_ast(field_arguments(ORDERS_QUERY, "lineItems")["first"]) == "250"
+    variables = orders_variables(datetime(2026, 11, 25, 18, 30, tzinfo=UTC), after="abc")
+    assert variables == {
+        "first": 250,
+        "after": "abc",
+        "query": "updated_at:>'2026-11-25T18:30:00Z'",
+    }
+
+
+@pytest.mark.parametrize("operation", sorted(ALL_DOCUMENTS))
+def test_no_document_carries_a_string_value(operation: str) -> None:
+    # Values travel as variables, never interpolated into the document text.
+    strings: list[str] = []
+
+    class Collect(Visitor):
+        def enter_string_value(self, node: StringValueNode, *_: object) -> None:
+            strings.append(node.value)
+
+    visit(parse(ALL_DOCUMENTS[operation]), Collect())
+    assert strings == []
 
 
 def test_line_items_query_pages_one_order() -> None:
@@ -204,8 +257,8 @@ def properties(name: str) -> dict[str, Any]:
 
 
 def types_of(schema: dict[str, Any]) -> set[str]:
-    declared = schema.get("type")
-    return set(declared) if isinstance(declared, list) else {declared}
+    declared = schema["type"]
+    return set(declared) if isinstance(declared, list) else {str(declared)}
 
 
 def test_conversation_fields_read_by_occ_exist_in_the_openapi_document() -> None:

@@ -34,6 +34,8 @@ def _decimal_string(value: Any) -> Decimal:
 
 DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string)]
 UtcDatetime = Annotated[datetime, AfterValidator(to_utc)]
+
+
 def _epoch_seconds(value: Any) -> int | float:
     # Chatwoot timestamps are numbers (Unix seconds); a string there is contract drift and is
     # never parsed, however date-like it looks.

@@ -343,7 +343,6 @@ def _stock_levels(rng: random.Random, orders: list[_Order], now_ts: int) -> dict
                 units[line.variant.variant_id] = (
                     units.get(line.variant.variant_id, 0) + line.quantity
                 )
-    at_risk = {sku: high for sku, _, high in catalog.AT_RISK_SKUS}
     stock: dict[str, int] = {}
     for variant in catalog.CATALOG:
         velocity = units.get(variant.variant_id, 0) / 14
@@ -351,8 +350,8 @@ def _stock_levels(rng: random.Random, orders: list[_Order], now_ts: int) -> dict
             quantity = 0
         elif variant.policy == "CONTINUE":
             quantity = rng.randint(-4, 2)  # pre-orders oversell
-        elif variant.sku in at_risk and velocity >= 0.1:
-            quantity = math.floor(at_risk[variant.sku] * velocity)  # cover just under the target
+        elif variant.sku in catalog.AT_RISK_SKUS and velocity >= 0.1:
+            quantity = math.floor(catalog.AT_RISK_SKUS[variant.sku] * velocity)  # just under
         elif velocity < 0.1:
             quantity = rng.randint(0, 30)
         else:

@@ -266,14 +266,14 @@ def _build() -> tuple[CatalogVariant, ...]:
 
 CATALOG: tuple[CatalogVariant, ...] = _build()
 
-# SKUs the demo leaves short of stock: (sku, lowest and highest days of cover wanted).
-AT_RISK_SKUS: tuple[tuple[str, float, float], ...] = (
-    ("HRP-AN6-90-BLK", 1.0, 2.0),
-    ("HRP-PTFE6-10FT", 2.0, 3.0),
-    ("HRP-AN8-ST-BLK", 4.0, 5.0),
-    ("HRP-AN6-ST-RB", 5.0, 6.0),
-    ("HRP-SSH6-6FT", 6.0, 7.0),
-)
+# SKUs the demo leaves short of stock (anomaly d): sku → days of cover it may have at most.
+AT_RISK_SKUS: dict[str, float] = {
+    "HRP-AN6-90-BLK": 2.0,
+    "HRP-PTFE6-10FT": 3.0,
+    "HRP-AN8-ST-BLK": 5.0,
+    "HRP-AN6-ST-RB": 6.0,
+    "HRP-SSH6-6FT": 7.0,
+}
 
 CRITICAL_DROP_PAGE = "/products/an-6-hose-end-90"
 WARNING_DROP_PAGE = "/blogs/tech/ptfe-vs-rubber-hose"
