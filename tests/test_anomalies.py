@@ -166,8 +166,8 @@ def test_one_anomaly_per_flagged_page_and_variant() -> None:
     )
     anomalies = detect_anomalies(None, None, traffic, inventory, None)
     assert [(a.kpi, a.key, a.severity) for a in anomalies] == [
-        ("traffic_wow", "/products/tee", "critical"),
-        ("traffic_wow", "/collections/sale%20items", "warning"),
+        ("traffic_anomalies", "/products/tee", "critical"),
+        ("traffic_anomalies", "/collections/sale%20items", "warning"),
         ("inventory_cover", "gid://shopify/ProductVariant/7", "critical"),
     ]
     assert anomalies[0].message == (

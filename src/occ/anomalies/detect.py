@@ -32,7 +32,7 @@ __all__ = ["KPI_NAMES", "band_anomaly", "detect_anomalies"]
 KPI_NAMES = {
     "sales": "sales_delta",
     "sla": "sla_breach_rate",
-    "traffic": "traffic_wow",
+    "traffic": "traffic_anomalies",
     "inventory": "inventory_cover",
     "fulfillment": "fulfillment_issue_rate",
 }

@@ -29,7 +29,7 @@ from occ.metrics import (
     compute_sla_breaches,
     compute_traffic_anomalies,
 )
-from occ.metrics.series import daily_breach_rate, daily_revenue, daily_sessions
+from occ.metrics.series import daily_breach_rate, daily_revenue, daily_sessions, daily_units
 from occ.store import records as store
 from occ.store.facts import write_fact
 from occ.store.records import ShopInfo
@@ -66,6 +66,7 @@ _CONFIG_KEYS = {
     "fulfillment_issue_rate": "fulfillment",
 }
 _PAGE_FORECASTS = 10
+_VARIANT_FORECASTS = 20
 _Model = TypeVar("_Model", bound=BaseModel)
 
 
@@ -153,20 +154,41 @@ def _forecasts(
     config: KpiConfig,
     forecast_config: ForecastConfig,
     results: dict[str, BaseModel | None],
-) -> list[tuple[str, str | None, float, ForecastResult]]:
-    """Forecasts made from history up to the last complete day, with the value to check."""
+) -> list[tuple[str, str | None, float | None, ForecastResult]]:
+    """Forecasts made from history up to the last complete day, with the value to check.
+
+    Unit forecasts (for the variants under their cover threshold) project stock-outs; they
+    carry no observed value because a single day's unit sales is too sparse to band-check.
+    """
     today = _local_today(now, shop.timezone)
     start = today - timedelta(days=forecast_config.fit_days)
     yesterday = today - timedelta(days=1)
-    out: list[tuple[str, str | None, float, ForecastResult]] = []
+    out: list[tuple[str, str | None, float | None, ForecastResult]] = []
     sales = results["sales_delta"]
-    if isinstance(sales, SalesResult):
+    inventory = results["inventory_cover"]
+    at_risk = (
+        [v for v in inventory.variants if v.severity != "none"][:_VARIANT_FORECASTS]
+        if isinstance(inventory, InventoryResult)
+        else []
+    )
+    orders = []
+    if isinstance(sales, SalesResult) or at_risk:
         since = datetime.combine(start, datetime.min.time(), ZoneInfo(shop.timezone))
         orders = store.load_orders(connection, shop.domain, since - timedelta(days=1), now)
+    if isinstance(sales, SalesResult):
         series = daily_revenue(orders, shop.timezone, start, yesterday)
         made = _forecast([(day, float(v)) for day, v in series], forecast_config, "sales")
         if made is not None:
             out.append(("sales_delta", None, float(sales.current), made))
+    for variant in at_risk:
+        units = daily_units(
+            orders, shop.timezone, start, yesterday, variant.variant_id, variant.sku
+        )
+        made = _forecast(
+            [(day, float(v)) for day, v in units], forecast_config, "units", variant.variant_id
+        )
+        if made is not None:
+            out.append(("inventory_cover", variant.variant_id, None, made))
     sla = results["sla_breach_rate"]
     if isinstance(sla, SlaResult):
         conversations = store.load_conversations(connection, shop.domain, ("open", "pending"))
@@ -259,7 +281,7 @@ def compute_and_record(
                 now=generated_at,
             )
         )
-        band = band_anomaly(kpi, key, observed, made)
+        band = None if observed is None else band_anomaly(kpi, key, observed, made)
         if band is not None:
             anomalies.append(band)
     for anomaly in anomalies:
