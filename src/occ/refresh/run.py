@@ -6,7 +6,7 @@ unreachable database, an interrupted run) leaves the store as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +21,7 @@ from occ.contracts.shopify import ShopNode
 from occ.errors import InputFileError, StoreError
 from occ.refresh.compute import KPI_STREAMS, KpiSnapshot, compute_and_record
 from occ.refresh.ingest import StreamReport, ingest_stream
-from occ.sources.base import STREAMS, SourcePayloads
+from occ.sources.base import STREAMS, RawRecord, SourcePayloads
 from occ.store import records as store
 from occ.store.engine import masked_url
 from occ.store.records import ShopInfo
@@ -31,6 +31,7 @@ __all__ = ["QUARANTINE_EXIT_CODE", "RefreshReport", "run_refresh"]
 
 # Exit status of `occ refresh` when it finished but kept records aside.
 QUARANTINE_EXIT_CODE = 8
+_PROGRESS_EVERY = 5_000
 
 
 @dataclass
@@ -91,6 +92,18 @@ def _shop(payloads: SourcePayloads, settings: Settings) -> ShopInfo:
     return ShopInfo((node.shopDomain, node.currencyCode, node.ianaTimezone))
 
 
+def _counted(
+    records: Iterable[RawRecord], stream: str, step: Callable[[str], None]
+) -> Iterator[RawRecord]:
+    """Pass ``records`` through, reporting progress every few thousand."""
+    count = 0
+    for count, record in enumerate(records, start=1):
+        if count % _PROGRESS_EVERY == 0:
+            step(f"reading {stream}: {count:,} records")
+        yield record
+    step(f"stored {stream}: {count:,} records")
+
+
 def _configured(streams: dict[str, StreamReport]) -> set[str]:
     return {
         kpi for kpi, needed in KPI_STREAMS.items() if all(streams[name].recorded for name in needed)
@@ -123,6 +136,8 @@ def run_refresh(
             for stream in STREAMS:
                 step(f"reading {stream}")
                 records = payloads.streams.get(stream)
+                if records is not None:
+                    records = _counted(records, stream, step)
                 stream_report = ingest_stream(connection, shop.domain, stream, records)
                 report.streams[stream] = stream_report
                 record_quarantine(
