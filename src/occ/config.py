@@ -55,9 +55,47 @@ class Settings(BaseSettings):
     shopify_shop: str | None = Field(default=None, description="Shopify shop (name.myshopify.com)")
     shopify_api_version: str = Field(default="2025-10", description="Admin API version")
     shopify_access_token: SecretStr | None = Field(default=None, description="Admin API token")
+    shopify_client_id: str | None = Field(
+        default=None, description="Shopify app client id (client-credentials grant)"
+    )
+    shopify_client_secret: SecretStr | None = Field(
+        default=None, description="Shopify app client secret (client-credentials grant)"
+    )
+    shopify_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the Admin API instead of https://SHOP (a proxy, a local server)",
+    )
+    shopify_lookback_days: int = Field(
+        default=90, ge=1, description="How far back the first order sync reads"
+    )
+    shopify_bulk_threshold: int = Field(
+        default=10_000,
+        ge=0,
+        description="Orders to read above which a first sync or backfill uses a bulk operation",
+    )
+    shopify_page_size: int = Field(
+        default=50, ge=1, le=250, description="Orders per page of the paged orders query"
+    )
     chatwoot_url: str | None = Field(default=None, description="Chatwoot base URL")
     chatwoot_account_id: int | None = Field(default=None, description="Chatwoot account id")
     chatwoot_api_token: SecretStr | None = Field(default=None, description="Chatwoot API token")
+    ga4_property_id: str | None = Field(default=None, description="GA4 property id (digits)")
+    ga4_credentials_file: Path | None = Field(
+        default=None, description="GA4 service-account key file (JSON)"
+    )
+    ga4_base_url: str | None = Field(
+        default=None, description="GA4 Data API endpoint instead of Google's (a local server)"
+    )
+    ga4_days: int = Field(default=21, ge=14, description="Days of landing-page sessions to read")
+    http_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Timeout of every upstream HTTP request"
+    )
+    http_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts per upstream request before giving up"
+    )
+    evidence_retention_days: int = Field(
+        default=30, ge=1, description="Days raw upstream pages are kept as evidence"
+    )
 
     @classmethod
     def settings_customise_sources(

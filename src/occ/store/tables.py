@@ -10,7 +10,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from occ.store.types import DecimalText, UtcDateTime
@@ -25,10 +36,12 @@ __all__ = [
     "GaLandingPageDay",
     "QuarantinedRecord",
     "RefreshRun",
+    "SchemaSnapshot",
     "Shop",
     "ShopifyLineItem",
     "ShopifyOrder",
     "ShopifyVariant",
+    "SourceEvidence",
     "SyncCursor",
 ]
 
@@ -225,3 +238,43 @@ class RefreshRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(32))
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SourceEvidence(Base):
+    """Each upstream page as it arrived (gzip), with its request metadata and never a secret."""
+
+    __tablename__ = "source_evidence"
+    __table_args__ = (
+        Index("ix_source_evidence_shop_fetched", "shop_domain", "fetched_at"),
+        Index("ix_source_evidence_run", "refresh_run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shop_domain: Mapped[str] = mapped_column(String(255))
+    refresh_run_id: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(32))
+    endpoint: Mapped[str] = mapped_column(String(1024))
+    method: Mapped[str] = mapped_column(String(16))
+    api_version: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    latency_ms: Mapped[float] = mapped_column(Float)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    cost: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    body_bytes: Mapped[int] = mapped_column(Integer)
+    body_gzip: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SchemaSnapshot(Base):
+    """An upstream schema as seen at one run (Shopify introspection, gzip JSON)."""
+
+    __tablename__ = "schema_snapshot"
+    __table_args__ = (Index("ix_schema_snapshot_source", "source", "api_version", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    shop_domain: Mapped[str | None] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(32))
+    api_version: Mapped[str] = mapped_column(String(32))
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sha256: Mapped[str] = mapped_column(String(64))
+    schema_gzip: Mapped[bytes] = mapped_column(LargeBinary)

@@ -1,0 +1,178 @@
+"""HTTP for the live connectors: retries with backoff and jitter, error translation, evidence.
+
+One place per adapter translates library errors (httpx's ``map_httpcore_exceptions`` idea):
+401/403 become :class:`CredentialsRejected`, exhausted 429s :class:`RateLimited`, exhausted
+5xx/timeouts :class:`UpstreamUnavailable`. Retrying is tenacity's job (full-jitter exponential
+wait, a stop limit); a ``Retry-After`` header is honoured when it asks for longer.
+
+Every response (also the failed ones) is handed to an :data:`EvidenceSink` with its request
+metadata, never with credentials: headers are not recorded at all.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from occ.contracts.evidence import Evidence, EvidenceSink
+from occ.errors import CredentialsRejected, RateLimited, SourceError, UpstreamUnavailable
+
+__all__ = [
+    "Evidence",
+    "EvidenceSink",
+    "RetryPolicy",
+    "RetryableResponse",
+    "discard_evidence",
+    "send",
+]
+
+
+def discard_evidence(_: Evidence) -> None:
+    """An evidence sink that keeps nothing (``occ sources check``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how patiently to retry a retryable failure."""
+
+    max_attempts: int = 5
+    initial_wait: float = 0.5
+    max_wait: float = 30.0
+    timeout: float = 30.0
+
+
+class RetryableResponse(Exception):
+    """A response worth retrying (429, 5xx); carries it for the final translation."""
+
+    def __init__(self, response: httpx.Response, wait: float | None = None) -> None:
+        super().__init__(f"HTTP {response.status_code}")
+        self.response = response
+        self.wait = wait
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    return isinstance(exc, RetryableResponse | httpx.TimeoutException | httpx.TransportError)
+
+
+def _wait(policy: RetryPolicy) -> Callable[[RetryCallState], float]:
+    jitter = wait_random_exponential(multiplier=policy.initial_wait, max=policy.max_wait)
+
+    def wait(state: RetryCallState) -> float:
+        outcome = state.outcome
+        failure = outcome.exception() if outcome is not None else None
+        asked = failure.wait if isinstance(failure, RetryableResponse) else None
+        return max(jitter(state), asked or 0.0)
+
+    return wait
+
+
+def send(
+    client: httpx.Client,
+    request: httpx.Request,
+    *,
+    source: str,
+    credential_hint: str,
+    evidence: EvidenceSink,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+    api_version: str | None = None,
+    params: Mapping[str, Any] | None = None,
+) -> httpx.Response:
+    """Send ``request``, retrying what is retryable; return a 2xx/3xx/4xx-other response.
+
+    Raises:
+        CredentialsRejected: 401 or 403 (``credential_hint`` says which setting to check).
+        RateLimited: still 429 after ``policy.max_attempts``.
+        UpstreamUnavailable: still 5xx, timing out or unreachable after ``policy.max_attempts``.
+    """
+    endpoint = request.url.copy_with(query=None).path
+
+    def attempt() -> httpx.Response:
+        started = time.perf_counter()
+        response = client.send(request)
+        response.read()
+        evidence(
+            Evidence(
+                source=source,
+                endpoint=endpoint,
+                method=request.method,
+                status=response.status_code,
+                fetched_at=datetime.now(UTC),
+                latency_ms=round((time.perf_counter() - started) * 1000, 3),
+                body=response.content,
+                api_version=api_version,
+                params=dict(params or {}),
+            )
+        )
+        if response.status_code == 429 or response.status_code >= 500:
+            raise RetryableResponse(response, _retry_after(response))
+        return response
+
+    retrying = Retrying(
+        stop=stop_after_attempt(policy.max_attempts),
+        wait=_wait(policy),
+        retry=retry_if_exception(_is_retryable),
+        sleep=sleep,
+        reraise=True,
+    )
+    host = request.url.host
+    try:
+        response = retrying(attempt)
+    except RetryableResponse as exc:
+        status = exc.response.status_code
+        if status == 429:
+            raise RateLimited(
+                f"{source} kept answering 429 (rate limited) after {policy.max_attempts} "
+                "attempts; wait and refresh again"
+            ) from None
+        raise UpstreamUnavailable(
+            f"{source} at {host} answered HTTP {status} {policy.max_attempts} times; "
+            "check the service's status and refresh again"
+        ) from None
+    except httpx.TimeoutException:
+        raise UpstreamUnavailable(
+            f"{source} at {host} timed out {policy.max_attempts} times; check the host and "
+            "network, or raise the timeout"
+        ) from None
+    except httpx.TransportError as exc:
+        raise UpstreamUnavailable(
+            f"{source} at {host} is unreachable ({type(exc).__name__}); check {credential_hint} "
+            "and the network"
+        ) from None
+    if response.status_code in (401, 403):
+        raise CredentialsRejected(
+            f"{source} rejected the credentials (HTTP {response.status_code}); "
+            f"check {credential_hint}"
+        )
+    if response.status_code >= 400:
+        raise SourceError(
+            f"{source} answered HTTP {response.status_code} for {endpoint}; check {credential_hint}"
+        )
+    return response
