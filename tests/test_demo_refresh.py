@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import NOW
 from sqlalchemy import Engine, select
 
+from conftest import NOW
 from occ.config import Settings
 from occ.refresh import run_refresh
 from occ.sources.demo import demo_payloads

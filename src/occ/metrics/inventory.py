@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from occ.contracts.kpis import InventoryConfig, InventoryResult, Severity, VariantCover, worst
 from occ.contracts.records import OrderRecord, VariantRecord
 from occ.metrics._common import DAY, worst_first
 
-__all__ = ["compute_inventory_cover"]
+__all__ = ["compute_inventory_cover", "inventory_cover_from_units"]
 
 _CONTINUE = "CONTINUE"
+_Lookup = Callable[[str | None], int | None]  # a line item's variant id or SKU → position
 
 
 def compute_inventory_cover(
@@ -40,6 +41,51 @@ def compute_inventory_cover(
         The listed variants worst first (severity, then cover ascending with no cover last,
         then variant id), the tile severity and the excluded counts.
     """
+    catalog, by_id, by_sku = _catalog(variants)
+    units_sold = [0] * len(catalog)
+    start = now - config.velocity_days * DAY
+    for order in orders:
+        if not start < order.created_at <= now or not order.countable:
+            continue
+        for item in order.line_items:
+            position = by_id(item.variant_id)
+            if position is None:
+                position = by_sku(item.sku)
+                if position is None:
+                    continue
+            units_sold[position] += item.quantity
+    return _result(catalog, units_sold, config)
+
+
+def inventory_cover_from_units(
+    variants: Iterable[VariantRecord],
+    units_sold: Iterable[tuple[str | None, str | None, int]],
+    config: InventoryConfig,
+) -> InventoryResult:
+    """:func:`compute_inventory_cover` from the units already summed per (variant id, SKU).
+
+    ``units_sold`` holds, for each distinct (variant id, SKU) pair of the line items of the
+    countable orders in the velocity window, the sum of their quantities (e.g. aggregated by
+    the database). Matching and everything after it is the same code, so the result is the
+    one :func:`compute_inventory_cover` gives for those orders.
+    """
+    catalog, by_id, by_sku = _catalog(variants)
+    units = [0] * len(catalog)
+    for variant_id, sku, quantity in units_sold:
+        position = by_id(variant_id)
+        if position is None:
+            position = by_sku(sku)
+            if position is None:
+                continue
+        units[position] += quantity
+    return _result(catalog, units, config)
+
+
+def _catalog(variants: Iterable[VariantRecord]) -> tuple[list[VariantRecord], _Lookup, _Lookup]:
+    """The variants, and lookups of a line item's variant id and SKU to a variant's position.
+
+    A SKU carried by more than one variant is ambiguous and matches none.
+    """
     catalog = list(variants)
     index_by_id: dict[str | None, int] = {}
     index_by_sku: dict[str | None, int] = {}
@@ -54,25 +100,16 @@ def compute_inventory_cover(
                 index_by_sku[sku] = index
     for sku in ambiguous_skus:
         del index_by_sku[sku]
+    return catalog, index_by_id.get, index_by_sku.get
 
-    units_sold = [0] * len(catalog)
-    start = now - config.velocity_days * DAY
-    by_id = index_by_id.get  # bound once: called for every line item in the window
-    by_sku = index_by_sku.get
-    for order in orders:
-        if not start < order.created_at <= now or not order.countable:
-            continue
-        for item in order.line_items:
-            position = by_id(item.variant_id)
-            if position is None:
-                position = by_sku(item.sku)
-                if position is None:
-                    continue
-            units_sold[position] += item.quantity
 
+def _result(
+    catalog: list[VariantRecord], units_sold: list[int], config: InventoryConfig
+) -> InventoryResult:
     excluded_untracked = 0
     excluded_continue = 0
     covers: list[VariantCover] = []
+    keys: list[tuple[int, bool, float, str]] = []  # the listing order, see the docstring
     for variant, units in zip(catalog, units_sold, strict=True):
         if not variant.tracked:
             excluded_untracked += 1
@@ -80,19 +117,23 @@ def compute_inventory_cover(
         if variant.inventory_policy == _CONTINUE:
             excluded_continue += 1
             continue
-        covers.append(_variant_cover(variant, max(units, 0), config))
-
-    covers.sort(
-        key=lambda cover: (
-            worst_first(cover.severity),
-            cover.days_of_cover is None,
-            cover.days_of_cover or 0.0,
-            cover.variant_id,
+        cover = _variant_cover(variant, max(units, 0), config)
+        covers.append(cover)
+        days_of_cover = cover.days_of_cover
+        keys.append(
+            (
+                worst_first(cover.severity),
+                days_of_cover is None,
+                days_of_cover or 0.0,
+                cover.variant_id,
+            )
         )
-    )
+
+    # Sorting positions by precomputed keys: the stable order sorting the covers would give.
+    ranked = [covers[i] for i in sorted(range(len(covers)), key=keys.__getitem__)]
     return InventoryResult(
-        severity=worst([cover.severity for cover in covers]),
-        variants=covers,
+        severity=worst([cover.severity for cover in ranked]),
+        variants=ranked,
         excluded_untracked=excluded_untracked,
         excluded_continue=excluded_continue,
     )

@@ -87,18 +87,24 @@ def daily_units(
     zone = ZoneInfo(tz)
     units: dict[date, int] = {day: 0 for day in _days(start, end)}
     for order in orders:
-        if not order.countable:
+        # Match the line items first: one variant is in few orders, and the local day (a
+        # time-zone conversion) is only needed for those.
+        sold = 0
+        matched = False
+        for item in order.line_items:
+            item_variant = item.variant_id
+            if item_variant is not None:
+                if item_variant != variant_id:
+                    continue
+            elif sku is None or item.sku != sku:
+                continue
+            matched = True
+            sold += item.quantity
+        if not matched or not order.countable:
             continue
         day = local_day(order.created_at, zone)
-        if day not in units:
-            continue
-        for item in order.line_items:
-            if item.variant_id is not None:
-                matches = item.variant_id == variant_id
-            else:
-                matches = sku is not None and item.sku == sku
-            if matches:
-                units[day] += item.quantity
+        if day in units:
+            units[day] += sold
     return list(units.items())
 
 

@@ -4,15 +4,31 @@ A record that violates its contract is neither dropped nor half-read: it is quar
 its raw text and the reason, and counted. An enum value the contract does not know is kept,
 interpreted as KPIS.md says, and reported as drift. A type change or a missing field is both
 quarantined and reported as drift (the upstream schema moved).
+
+Records are handled in batches: each batch is validated and turned into the store's driver
+rows (:mod:`occ.store.rows`), then written through the caller's connection, inside its
+transaction. A large stream (more than one batch) is validated by worker processes (one per
+core), a few batches ahead, while this process reads the source and writes the batches
+already validated: on a first load validation costs more than the inserts, and the inserts
+cannot leave the transaction's connection. Batches are written in stream order and workers
+only validate, so the outcome (rows, quarantine, drift) is the same as validating here, and a
+failure anywhere still leaves nothing written.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+import gc
+import multiprocessing
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import date, datetime
+from itertools import chain, islice
+from multiprocessing.context import BaseContext
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection
@@ -26,21 +42,29 @@ from occ.contracts.shopify import (
     OrderNode,
     ProductVariantNode,
 )
-from occ.refresh.normalize import (
-    conversation_record,
-    message_record,
-    order_record,
-    variant_record,
-)
+from occ.refresh.normalize import conversation_rows, message_row, order_rows, variant_row
 from occ.sources.base import STREAMS, RawRecord
 from occ.store import records as store
+from occ.store import rows
 from occ.store.runs import DriftObservation, Quarantined
+from occ.store.upsert import DriverValues, Row, RowBatch, bulk_load, driver_values, row_batch
 
 __all__ = ["IngestResult", "StreamReport", "ingest_stream"]
 
-_BATCH = 5_000
+_BATCH = 10_000
+# Worker processes for a large stream: past three, this process's inserts are the bottleneck.
+_MAX_WORKERS = 3
+# Batches submitted per worker before waiting for the oldest: enough that no worker runs dry
+# while this process writes, few enough to bound the memory.
+_QUEUED_PER_WORKER = 2
+_WORKER_NICENESS = 5
 _TYPE_ERRORS = ("_type", "_parsing", "value_error")
-Node = TypeVar("Node", bound=BaseModel)
+
+# What one batch becomes: the stream's main rows and their child rows (line items of orders,
+# messages embedded in conversations).
+_Tables = tuple[RowBatch, RowBatch]
+# One record's rows: its upstream id (the last record of an id wins), its row, its child rows.
+_RecordRows = tuple[Any, Row, list[Row]]
 
 
 @dataclass
@@ -107,107 +131,261 @@ def _schema_drift(exc: ValidationError, source: str, stream: str) -> list[DriftO
     return found
 
 
-def _validate(
-    record: RawRecord, model: type[Node], report: StreamReport, source: str
-) -> Node | None:
-    report.read += 1
-    if record.error is not None:
-        report.quarantined.append(
-            Quarantined(source, report.stream, record.location, record.error, record.text)
-        )
-        return None
-    try:
-        return model.model_validate_json(record.text)
-    except ValidationError as exc:
-        report.quarantined.append(
-            Quarantined(source, report.stream, record.location, _reason(exc), record.text)
-        )
-        report.drift.update(_schema_drift(exc, source, report.stream))
-        return None
-
-
 def _unknown_enum(
-    report: StreamReport, source: str, field_name: str, value: str | None, known: frozenset[str]
+    drift: Counter[DriftObservation],
+    stream: str,
+    field_name: str,
+    value: str | None,
+    known: frozenset[str],
 ) -> None:
     if value is not None and value not in known:
         detail = f"{field_name} {value!r} is not one of the contract's values"
-        report.drift[
-            DriftObservation(source, report.stream, field_name, "unknown_enum", value, detail)
-        ] += 1
+        source = STREAMS[stream]
+        drift[DriftObservation(source, stream, field_name, "unknown_enum", value, detail)] += 1
 
 
-def _batched(
-    records: Iterable[RawRecord],
-    model: type[Node],
-    report: StreamReport,
-    check: Callable[[Node], None],
-) -> Iterable[list[Node]]:
-    source = STREAMS[report.stream]
-    batch: list[Node] = []
-    for record in records:
-        node = _validate(record, model, report, source)
-        if node is None:
+# --- one record: contract model → the store's driver rows ----------------------------------
+
+
+def _order(shop: str, node: Any, values: DriverValues, drift: Counter[Any]) -> _RecordRows:
+    _unknown_enum(
+        drift, "shopify.orders", "displayFulfillmentStatus", node.displayFulfillmentStatus,
+        FULFILLMENT_STATUSES,
+    )  # fmt: skip
+    order, lines = order_rows(shop, node, values)
+    return node.id, order, lines
+
+
+def _variant(shop: str, node: Any, values: DriverValues, drift: Counter[Any]) -> _RecordRows:
+    _unknown_enum(
+        drift, "shopify.variants", "inventoryPolicy", node.inventoryPolicy, INVENTORY_POLICIES
+    )
+    return node.id, variant_row(shop, node, values), []
+
+
+def _conversation(shop: str, node: Any, values: DriverValues, drift: Counter[Any]) -> _RecordRows:
+    _unknown_enum(drift, "chatwoot.conversations", "status", node.status, CONVERSATION_STATUSES)
+    conversation, messages = conversation_rows(shop, node, values)
+    return node.id, conversation, messages
+
+
+def _message(shop: str, node: Any, values: DriverValues, drift: Counter[Any]) -> _RecordRows:
+    return node.id, message_row(shop, node, values), []
+
+
+def _write_orders(connection: Connection, tables: _Tables) -> int:
+    return rows.write_orders(connection, *tables)
+
+
+def _write_variants(connection: Connection, tables: _Tables) -> int:
+    return rows.write_variants(connection, tables[0])
+
+
+def _write_conversations(connection: Connection, tables: _Tables) -> int:
+    stored = rows.write_conversations(connection, tables[0])
+    rows.write_messages(connection, tables[1])
+    return stored
+
+
+def _write_messages(connection: Connection, tables: _Tables) -> int:
+    return rows.write_messages(connection, tables[0])
+
+
+@dataclass(frozen=True)
+class _RecordStream:
+    """How one JSON-lines stream is validated, turned into rows and written."""
+
+    model: type[BaseModel]
+    rows: Callable[[str, Any, DriverValues, Counter[Any]], _RecordRows]
+    write: Callable[[Connection, _Tables], int]
+    integers: tuple[tuple[int, ...], tuple[int, ...]]  # integer columns: main rows, children
+
+
+_RECORD_STREAMS: dict[str, _RecordStream] = {
+    "shopify.orders": _RecordStream(
+        OrderNode, _order, _write_orders, (rows.ORDER_INTEGERS, rows.LINE_ITEM_INTEGERS)
+    ),
+    "shopify.variants": _RecordStream(
+        ProductVariantNode, _variant, _write_variants, (rows.VARIANT_INTEGERS, ())
+    ),
+    "chatwoot.conversations": _RecordStream(
+        ConversationNode,
+        _conversation,
+        _write_conversations,
+        (rows.CONVERSATION_INTEGERS, rows.MESSAGE_INTEGERS),
+    ),
+    "chatwoot.messages": _RecordStream(
+        MessageNode, _message, _write_messages, (rows.MESSAGE_INTEGERS, ())
+    ),
+}
+
+
+# --- one batch: validated wherever it runs, written here ----------------------------------
+
+
+@dataclass
+class _Batch:
+    """What one batch of texts became: rows of the valid records, problems by position."""
+
+    tables: _Tables
+    problems: list[tuple[int, str]]
+    drift: Counter[DriftObservation]
+
+
+def _validate_batch(stream: str, shop: str, dialect: str, texts: list[str | None]) -> _Batch:
+    """Validate the JSON ``texts`` of one batch (None: unreadable, quarantined by the caller).
+
+    Each model becomes plain row tuples at once, so that a batch keeps no model alive: a
+    batch of live pydantic models makes the cyclic garbage collector rescan the whole heap.
+    """
+    spec = _RECORD_STREAMS[stream]
+    source = STREAMS[stream]
+    values = driver_values(dialect)
+    # What model_validate_json calls, without its per-call Python wrapper.
+    validate = spec.model.__pydantic_validator__.validate_json
+    to_rows = spec.rows
+    problems: list[tuple[int, str]] = []
+    drift: Counter[DriftObservation] = Counter()
+    main: dict[Any, Row] = {}
+    children: dict[Any, list[Row]] = {}
+    for position, text in enumerate(texts):
+        if text is None:
             continue
-        check(node)
-        batch.append(node)
-        if len(batch) >= _BATCH:
-            yield batch
-            batch = []
-    if batch:
+        try:
+            node = validate(text)
+        except ValidationError as exc:
+            problems.append((position, _reason(exc)))
+            drift.update(_schema_drift(exc, source, stream))
+            continue
+        # The same object twice in one batch (re-recorded) is one record: the last one wins.
+        key, row, child_rows = to_rows(shop, node, values, drift)
+        main[key] = row
+        children[key] = child_rows
+    main_integers, child_integers = spec.integers
+    tables = (
+        row_batch(list(main.values()), dialect, main_integers),
+        row_batch([row for group in children.values() for row in group], dialect, child_integers),
+    )
+    return _Batch(tables, problems, drift)
+
+
+def _texts(raw: list[RawRecord]) -> list[str | None]:
+    return [record.text if record.error is None else None for record in raw]
+
+
+def _raw_batches(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+    iterator = iter(records)
+    while batch := list(islice(iterator, size)):
         yield batch
 
 
-def _last_by_id(nodes: Sequence[Any]) -> list[Any]:
-    # The same object twice in one batch (re-recorded) is one record: the last one wins.
-    return list({node.id: node for node in nodes}.values())
+def _worker_started() -> None:
+    # Everything imported so far lives as long as the worker: keep the collector off it.
+    gc.freeze()
+    # This process's inserts are the pipeline's narrowest stage: let it have a core first.
+    os.nice(_WORKER_NICENESS)
 
 
-def _ingest_orders(
-    connection: Connection, shop: str, records: Iterable[RawRecord], report: StreamReport
+def _worker_count() -> int:
+    """One worker per core: this process's share (reading, SQLite inserts) is the smaller one,
+    and leaving it a core of its own measured slower on two cores."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return min(cores, _MAX_WORKERS) if cores > 1 else 0
+
+
+def _start_pool(workers: int) -> ProcessPoolExecutor | None:
+    """Worker processes, or None where the platform cannot start them (then work here)."""
+    context: BaseContext
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        # Forked from a server that imported this module once: no per-worker import time,
+        # and no fork of this process (its threads and open database connection).
+        server = multiprocessing.get_context("forkserver")
+        server.set_forkserver_preload([__name__])
+        context = server
+    else:
+        context = multiprocessing.get_context("spawn")
+    try:
+        return ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_started)
+    except (OSError, NotImplementedError):
+        return None
+
+
+def _ingest_records(
+    connection: Connection,
+    shop: str,
+    records: Iterable[RawRecord],
+    report: StreamReport,
+    *,
+    workers: int,
+    batch_size: int,
 ) -> None:
-    def check(node: OrderNode) -> None:
-        _unknown_enum(
-            report, "shopify", "displayFulfillmentStatus", node.displayFulfillmentStatus,
-            FULFILLMENT_STATUSES,
-        )  # fmt: skip
+    stream_name = report.stream
+    spec = _RECORD_STREAMS[stream_name]
+    source = STREAMS[stream_name]
+    dialect = connection.dialect.name
 
-    for batch in _batched(records, OrderNode, report, check):
-        orders = [order_record(node) for node in _last_by_id(batch)]
-        report.stored += store.upsert_orders(connection, shop, orders)
+    def write(raw: list[RawRecord], batch: _Batch) -> None:
+        report.read += len(raw)
+        unreadable = [(i, r.error) for i, r in enumerate(raw) if r.error is not None]
+        for position, reason in sorted([*unreadable, *batch.problems]):
+            record = raw[position]
+            report.quarantined.append(
+                Quarantined(source, stream_name, record.location, str(reason), record.text)
+            )
+        report.drift.update(batch.drift)
+        report.stored += spec.write(connection, batch.tables)
+
+    def here(raw: list[RawRecord]) -> None:
+        write(raw, _validate_batch(stream_name, shop, dialect, _texts(raw)))
+
+    batches = _raw_batches(records, batch_size)
+    head = list(islice(batches, 2))
+    pool = _start_pool(workers) if len(head) > 1 and workers > 0 else None
+    stream = chain(head, batches)
+    if pool is None:
+        for raw in stream:
+            here(raw)
+        return
+    # Raw batches not yet written, oldest first, each with its worker's future once submitted.
+    ahead: deque[tuple[list[RawRecord], Future[_Batch] | None]] = deque()
+
+    def write_oldest(keep: int) -> None:
+        while len(ahead) > keep:
+            raw, future = ahead[0]
+            assert future is not None
+            write(raw, future.result())
+            ahead.popleft()
+
+    try:
+        for raw in stream:
+            ahead.append((raw, None))
+            texts = _texts(raw)
+            ahead[-1] = (raw, pool.submit(_validate_batch, stream_name, shop, dialect, texts))
+            write_oldest(_QUEUED_PER_WORKER * workers)
+        write_oldest(0)
+    except BrokenProcessPool:
+        # A worker could not start or died (e.g. it cannot re-import this __main__): validate
+        # the rest here. Only whole batches were written, in order, so nothing is lost.
+        for raw in chain([raw for raw, _ in ahead], stream):
+            here(raw)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _ingest_variants(
-    connection: Connection, shop: str, records: Iterable[RawRecord], report: StreamReport
-) -> None:
-    def check(node: ProductVariantNode) -> None:
-        _unknown_enum(
-            report, "shopify", "inventoryPolicy", node.inventoryPolicy, INVENTORY_POLICIES
-        )
-
-    for batch in _batched(records, ProductVariantNode, report, check):
-        variants = [variant_record(node) for node in _last_by_id(batch)]
-        report.stored += store.upsert_variants(connection, shop, variants)
+# --- GA4: one response, many rows -----------------------------------------------------------
 
 
-def _ingest_conversations(
-    connection: Connection, shop: str, records: Iterable[RawRecord], report: StreamReport
-) -> None:
-    def check(node: ConversationNode) -> None:
-        _unknown_enum(report, "chatwoot", "status", node.status, CONVERSATION_STATUSES)
-
-    for batch in _batched(records, ConversationNode, report, check):
-        conversations = [conversation_record(node) for node in _last_by_id(batch)]
-        report.stored += store.upsert_conversations(connection, shop, conversations)
-        embedded = [message for c in conversations for message in c.messages]
-        store.upsert_messages(connection, shop, embedded)
-
-
-def _ingest_messages(
-    connection: Connection, shop: str, records: Iterable[RawRecord], report: StreamReport
-) -> None:
-    for batch in _batched(records, MessageNode, report, lambda node: None):
-        messages = [message_record(node) for node in _last_by_id(batch)]
-        report.stored += store.upsert_messages(connection, shop, messages)
+def _ga4_date(raw: str) -> date:
+    """``YYYYMMDD`` as a date, exactly as ``strptime(raw, "%Y%m%d")`` reads it (and fails)."""
+    if len(raw) == 8 and raw.isascii() and raw.isdigit():
+        try:
+            return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+        except ValueError:
+            pass
+    return datetime.strptime(raw, "%Y%m%d").date()
 
 
 def _report_rows(
@@ -228,19 +406,18 @@ def _report_rows(
         metrics.index("sessions"),
     )
     days = []
+    validate = ReportRow.model_validate
     for index, raw_row in enumerate(response.rows):
-        where = f"{location} rows[{index}]"
         report.read += 1
         try:
-            row = ReportRow.model_validate(raw_row)
-            raw_date = row.dimensionValues[date_at].value
-            day = datetime.strptime(raw_date, "%Y%m%d").date()
+            row = validate(raw_row)
+            day = _ga4_date(row.dimensionValues[date_at].value)
             sessions = int(row.metricValues[sessions_at].value)
             page = row.dimensionValues[page_at].value
         except (ValidationError, ValueError, IndexError) as exc:
             reason = _reason(exc) if isinstance(exc, ValidationError) else str(exc)
             report.quarantined.append(
-                Quarantined("ga4", report.stream, where, reason, str(raw_row))
+                Quarantined("ga4", report.stream, f"{location} rows[{index}]", reason, str(raw_row))
             )
             continue
         days.append(LandingPageDay(page, day, sessions))
@@ -251,28 +428,64 @@ def _ingest_landing_pages(
     connection: Connection, shop: str, records: Iterable[RawRecord], report: StreamReport
 ) -> None:
     days: list[LandingPageDay] = []
-    for record in records:
-        report.read -= 1  # the response itself is not a record; its rows are
-        response = _validate(record, RunReportResponse, report, "ga4")
-        if response is not None:
-            days.extend(_report_rows(response, record.location, report))
+    with store.paused_collector():  # a report is a few hundred thousand acyclic objects
+        _read_reports(records, days, report)
     report.stored += store.upsert_landing_page_days(connection, shop, days)
 
 
-_INGESTERS: dict[str, Callable[[Connection, str, Iterable[RawRecord], StreamReport], None]] = {
-    "shopify.orders": _ingest_orders,
-    "shopify.variants": _ingest_variants,
-    "chatwoot.conversations": _ingest_conversations,
-    "chatwoot.messages": _ingest_messages,
-    "ga4.landing_pages": _ingest_landing_pages,
-}
+def _read_reports(
+    records: Iterable[RawRecord], days: list[LandingPageDay], report: StreamReport
+) -> None:
+    for record in records:
+        if record.error is not None:
+            report.quarantined.append(
+                Quarantined("ga4", report.stream, record.location, record.error, record.text)
+            )
+            continue
+        try:
+            response = RunReportResponse.model_validate_json(record.text)
+        except ValidationError as exc:
+            report.quarantined.append(
+                Quarantined("ga4", report.stream, record.location, _reason(exc), record.text)
+            )
+            report.drift.update(_schema_drift(exc, "ga4", report.stream))
+            continue
+        days.extend(_report_rows(response, record.location, report))
 
 
 def ingest_stream(
-    connection: Connection, shop: str, stream: str, records: Iterable[RawRecord] | None
+    connection: Connection,
+    shop: str,
+    stream: str,
+    records: Iterable[RawRecord] | None,
+    *,
+    workers: int | None = None,
+    batch_size: int = _BATCH,
 ) -> StreamReport:
-    """Validate and upsert one stream; ``records`` None means the stream was not recorded."""
+    """Validate and upsert one stream; ``records`` None means the stream was not recorded.
+
+    Args:
+        connection: The refresh's connection; every row is written through it.
+        shop: The shop domain the records belong to.
+        stream: A name of :data:`occ.sources.base.STREAMS`.
+        records: The stream's raw records, or None when it was not recorded.
+        workers: Worker processes validating a stream of more than one batch (default: one
+            per core, at most three, none on a single core); 0 validates here.
+        batch_size: Records per batch.
+    """
     report = StreamReport(stream=stream, recorded=records is not None)
-    if records is not None:
-        _INGESTERS[stream](connection, shop, records, report)
+    if records is None:
+        return report
+    if stream == "ga4.landing_pages":
+        _ingest_landing_pages(connection, shop, records, report)
+    else:
+        with bulk_load(connection):
+            _ingest_records(
+                connection,
+                shop,
+                records,
+                report,
+                workers=_worker_count() if workers is None else workers,
+                batch_size=batch_size,
+            )
     return report

@@ -1,8 +1,17 @@
-"""Validated contract models → the normalized records the store keeps."""
+"""Validated contract models → the normalized records the store keeps.
+
+Two spellings of one normalization: ``*_record`` builds the records the metrics read, and
+``*_rows`` builds the store's driver rows straight from the model, in the column order of
+:mod:`occ.store.rows` (``ORDER_COLUMNS`` …). The bulk load uses the rows: going through
+the frozen record dataclasses first costs as much as the contract validation itself. The
+small helpers below hold each rule once; tests/test_bulk_ingest.py checks that both spellings
+store the same values.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from occ.contracts.chatwoot import ConversationNode, MessageNode
 from occ.contracts.records import (
@@ -12,14 +21,40 @@ from occ.contracts.records import (
     OrderRecord,
     VariantRecord,
 )
-from occ.contracts.shopify import OrderNode, ProductVariantNode
+from occ.contracts.shopify import LineItemNode, OrderNode, ProductVariantNode
+from occ.store.upsert import DriverValues, Row
 
-__all__ = ["conversation_record", "epoch", "message_record", "order_record", "variant_record"]
+__all__ = [
+    "conversation_record",
+    "conversation_rows",
+    "epoch",
+    "message_record",
+    "message_row",
+    "order_record",
+    "order_rows",
+    "variant_record",
+    "variant_row",
+]
 
 
 def epoch(seconds: float) -> datetime:
     """Chatwoot's Unix seconds as an aware UTC datetime."""
     return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def _line_item_id(order_id: str, position: int, line: LineItemNode) -> str:
+    # A line item without an id (older exports) keeps its position as identity.
+    return line.id or f"{order_id}#{position}"
+
+
+def _sender_name(node: MessageNode) -> str | None:
+    name = node.sender.get("name") if node.sender else None
+    return name if isinstance(name, str) else None
+
+
+def _customer_name(node: ConversationNode) -> str | None:
+    name = node.meta.sender.name if node.meta and node.meta.sender else None
+    return name or None
 
 
 def order_record(node: OrderNode) -> OrderRecord:
@@ -37,8 +72,7 @@ def order_record(node: OrderNode) -> OrderRecord:
         currency=money.currencyCode,
         line_items=tuple(
             LineItemRecord(
-                # A line item without an id (older exports) keeps its position as identity.
-                line_item_id=line.id or f"{node.id}#{position}",
+                line_item_id=_line_item_id(node.id, position, line),
                 variant_id=line.variant.id if line.variant else None,
                 sku=line.sku or None,
                 title=line.title,
@@ -50,23 +84,67 @@ def order_record(node: OrderNode) -> OrderRecord:
     )
 
 
+def order_rows(shop: str, node: OrderNode, values: DriverValues) -> tuple[Row, list[Row]]:
+    """``order_record(node)`` as the store's order row and line-item rows."""
+    timestamp, money = values.timestamp, values.money
+    order_id = node.id
+    total = node.currentTotalPriceSet.shopMoney
+    return (
+        (
+            shop,
+            order_id,
+            node.name,
+            timestamp(node.createdAt),
+            timestamp(node.updatedAt),
+            timestamp(node.cancelledAt),
+            node.test,
+            node.displayFulfillmentStatus,
+            node.displayFinancialStatus,
+            money(total.amount),
+            total.currencyCode,
+        ),
+        [
+            (
+                shop,
+                order_id,
+                _line_item_id(order_id, position, line),
+                line.variant.id if line.variant else None,
+                line.sku or None,
+                line.title,
+                line.quantity,
+                money(line.discountedTotalSet.shopMoney.amount),
+            )
+            for position, line in enumerate(node.lineItems)
+        ],
+    )
+
+
 def variant_record(node: ProductVariantNode) -> VariantRecord:
-    return VariantRecord(
-        variant_id=node.id,
-        sku=node.sku or None,
-        title=node.title,
-        product_title=node.product.title,
-        product_handle=node.product.handle,
+    return VariantRecord(*_variant_values(node))
+
+
+def variant_row(shop: str, node: ProductVariantNode, values: DriverValues) -> Row:
+    """``variant_record(node)`` as the store's variant row."""
+    *head, price = _variant_values(node)
+    return (shop, *head, values.money(price))
+
+
+def _variant_values(node: ProductVariantNode) -> tuple[Any, ...]:
+    return (
+        node.id,
+        node.sku or None,
+        node.title,
+        node.product.title,
+        node.product.handle,
         # Shopify answers null for variants whose inventory is not tracked.
-        inventory_quantity=node.inventoryQuantity or 0,
-        inventory_policy=node.inventoryPolicy,
-        tracked=node.inventoryItem.tracked,
-        price=node.price,
+        node.inventoryQuantity or 0,
+        node.inventoryPolicy,
+        node.inventoryItem.tracked,
+        node.price,
     )
 
 
 def message_record(node: MessageNode) -> MessageRecord:
-    sender_name = node.sender.get("name") if node.sender else None
     return MessageRecord(
         message_id=node.id,
         conversation_id=node.conversation_id,
@@ -74,18 +152,49 @@ def message_record(node: MessageNode) -> MessageRecord:
         created_at=epoch(node.created_at),
         private=node.private,
         sender_type=node.sender_type,
-        sender_name=sender_name if isinstance(sender_name, str) else None,
+        sender_name=_sender_name(node),
         content=node.content,
     )
 
 
+def message_row(shop: str, node: MessageNode, values: DriverValues) -> Row:
+    """``message_record(node)`` as the store's message row."""
+    return (
+        shop,
+        node.id,
+        node.conversation_id,
+        node.message_type,
+        values.timestamp(epoch(node.created_at)),
+        node.private,
+        node.sender_type,
+        _sender_name(node),
+        node.content,
+    )
+
+
 def conversation_record(node: ConversationNode) -> ConversationRecord:
-    name = node.meta.sender.name if node.meta and node.meta.sender else None
     return ConversationRecord(
         conversation_id=node.id,
         status=node.status,
         labels=tuple(node.labels),
-        customer_name=name or None,
+        customer_name=_customer_name(node),
         created_at=epoch(node.created_at),
         messages=tuple(message_record(message) for message in node.messages),
+    )
+
+
+def conversation_rows(
+    shop: str, node: ConversationNode, values: DriverValues
+) -> tuple[Row, list[Row]]:
+    """``conversation_record(node)`` as the store's conversation row and embedded messages."""
+    return (
+        (
+            shop,
+            node.id,
+            node.status,
+            values.json(list(node.labels)),
+            _customer_name(node),
+            values.timestamp(epoch(node.created_at)),
+        ),
+        [message_row(shop, message, values) for message in node.messages],
     )

@@ -1,17 +1,23 @@
 """Writing and reading the source records (orders, variants, conversations, pages).
 
-Writes are upserts keyed by the upstream ids: re-reading the same payloads never duplicates.
-Reads take the windows the KPIs need, so a refresh reads days, not the whole history.
+Writes are upserts keyed by the upstream ids: re-reading the same payloads never duplicates
+(the driver rows and bulk writes behind them are in :mod:`occ.store.rows`). Reads take the
+windows the KPIs need, so a refresh reads days, not the whole history; they select the
+timestamp and money columns raw and convert them in one pass, as ``UtcDateTime`` and
+``DecimalText`` would, row by row.
 """
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, select
+from sqlalchemy import ColumnElement, Connection, String, Table, func, select, type_coerce
 
 from occ.contracts.records import (
     ConversationRecord,
@@ -21,6 +27,7 @@ from occ.contracts.records import (
     OrderRecord,
     VariantRecord,
 )
+from occ.store import rows
 from occ.store.tables import (
     ChatwootConversation,
     ChatwootMessage,
@@ -30,7 +37,7 @@ from occ.store.tables import (
     ShopifyOrder,
     ShopifyVariant,
 )
-from occ.store.upsert import upsert_rows
+from occ.store.upsert import Row, driver_values, row_batch, upsert_batch, upsert_rows
 
 __all__ = [
     "ShopInfo",
@@ -38,7 +45,9 @@ __all__ = [
     "load_landing_page_days",
     "load_orders",
     "load_shop",
+    "load_units_sold",
     "load_variants",
+    "paused_collector",
     "upsert_conversations",
     "upsert_landing_page_days",
     "upsert_messages",
@@ -54,7 +63,7 @@ _CONVERSATIONS = cast(Table, ChatwootConversation.__table__)
 _MESSAGES = cast(Table, ChatwootMessage.__table__)
 _PAGES = cast(Table, GaLandingPageDay.__table__)
 _SHOPS = cast(Table, Shop.__table__)
-_IN_CHUNK = 500
+_RAW_TYPE = String()
 
 
 class ShopInfo(tuple[str, str, str]):
@@ -89,53 +98,28 @@ def load_shop(connection: Connection, domain: str) -> ShopInfo | None:
     return None if row is None else ShopInfo((row[0], row[1], row[2]))
 
 
-def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+@contextmanager
+def paused_collector() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building a large number of records.
+
+    Records hold no reference cycles: reference counting frees them as ever. But each
+    automatic collection rescans every object still alive, so building a big window (hundreds
+    of thousands of records that all survive) spends more time in the collector than reading
+    the rows. The previous state is restored on exit.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
-def upsert_orders(
-    connection: Connection, shop: str, orders: Sequence[OrderRecord], *, replace_lines: bool = True
-) -> int:
-    """Upsert orders and replace their line items (an edited order may lose a line)."""
-    order_rows = [
-        {
-            "shop_domain": shop,
-            "order_id": order.order_id,
-            "name": order.name,
-            "created_at": order.created_at,
-            "updated_at": order.updated_at,
-            "cancelled_at": order.cancelled_at,
-            "test": order.test,
-            "fulfillment_status": order.fulfillment_status,
-            "financial_status": order.financial_status,
-            "total": order.total,
-            "currency": order.currency,
-        }
-        for order in orders
-    ]
-    upsert_rows(connection, _ORDERS, order_rows, ["shop_domain", "order_id"])
-    if replace_lines:
-        for chunk in _chunks([order.order_id for order in orders]):
-            connection.execute(
-                delete(_LINES).where(_LINES.c.shop_domain == shop, _LINES.c.order_id.in_(chunk))
-            )
-    line_rows = [
-        {
-            "shop_domain": shop,
-            "order_id": order.order_id,
-            "line_item_id": line.line_item_id,
-            "variant_id": line.variant_id,
-            "sku": line.sku,
-            "title": line.title,
-            "quantity": line.quantity,
-            "amount": line.amount,
-        }
-        for order in orders
-        for line in order.line_items
-    ]
-    upsert_rows(connection, _LINES, line_rows, ["shop_domain", "order_id", "line_item_id"])
-    return len(order_rows)
+def _raw(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``column`` as the driver returns it: no per-row type processing (converted in bulk)."""
+    return type_coerce(column, _RAW_TYPE)
 
 
 def load_orders(
@@ -147,7 +131,6 @@ def load_orders(
         & (_ORDERS.c.created_at > since)
         & (_ORDERS.c.created_at <= until)
     )
-    lines: dict[str, list[LineItemRecord]] = defaultdict(list)
     line_query = (
         select(
             _LINES.c.order_id,
@@ -156,7 +139,7 @@ def load_orders(
             _LINES.c.sku,
             _LINES.c.title,
             _LINES.c.quantity,
-            _LINES.c.amount,
+            _raw(_LINES.c.amount),
         )
         .join(
             _ORDERS,
@@ -165,57 +148,82 @@ def load_orders(
         )
         .where(window)
     )
-    for order_id, line_id, variant_id, sku, title, quantity, amount in connection.execute(
-        line_query
-    ):
-        lines[order_id].append(LineItemRecord(line_id, variant_id, sku, title, quantity, amount))
     order_query = select(
         _ORDERS.c.order_id,
         _ORDERS.c.name,
-        _ORDERS.c.created_at,
-        _ORDERS.c.updated_at,
-        _ORDERS.c.cancelled_at,
+        _raw(_ORDERS.c.created_at),
+        _raw(_ORDERS.c.updated_at),
+        _raw(_ORDERS.c.cancelled_at),
         _ORDERS.c.test,
         _ORDERS.c.fulfillment_status,
         _ORDERS.c.financial_status,
-        _ORDERS.c.total,
+        _raw(_ORDERS.c.total),
         _ORDERS.c.currency,
     ).where(window)
-    return [
-        OrderRecord(
-            order_id=row[0],
-            name=row[1],
-            created_at=row[2],
-            updated_at=row[3],
-            cancelled_at=row[4],
-            test=row[5],
-            fulfillment_status=row[6],
-            financial_status=row[7],
-            total=row[8],
-            currency=row[9],
-            line_items=tuple(lines.get(row[0], ())),
+    utc = driver_values(connection.dialect.name).read_timestamp
+    lines: dict[str, list[LineItemRecord]] = defaultdict(list)
+    with paused_collector():
+        for order_id, line_id, variant_id, sku, title, quantity, amount in connection.execute(
+            line_query
+        ).all():
+            lines[order_id].append(
+                LineItemRecord(line_id, variant_id, sku, title, quantity, Decimal(amount))
+            )
+        return [
+            OrderRecord(
+                order_id,
+                name,
+                utc(created_at),
+                None if updated_at is None else utc(updated_at),
+                None if cancelled_at is None else utc(cancelled_at),
+                test,
+                fulfillment_status,
+                financial_status,
+                Decimal(total),
+                currency,
+                tuple(lines.get(order_id, ())),
+            )
+            for (
+                order_id,
+                name,
+                created_at,
+                updated_at,
+                cancelled_at,
+                test,
+                fulfillment_status,
+                financial_status,
+                total,
+                currency,
+            ) in connection.execute(order_query).all()
+        ]
+
+
+def load_units_sold(
+    connection: Connection, shop: str, since: datetime, until: datetime
+) -> list[tuple[str | None, str | None, int]]:
+    """Units of the line items of countable orders created in ``(since, until]``.
+
+    One ``(variant_id, sku, units)`` per distinct pair: the sum the inventory KPI needs,
+    computed by the database instead of over every line item's record (KPIS.md §4:
+    countable = not cancelled and not a test order).
+    """
+    query = (
+        select(_LINES.c.variant_id, _LINES.c.sku, func.sum(_LINES.c.quantity))
+        .join(
+            _ORDERS,
+            (_ORDERS.c.shop_domain == _LINES.c.shop_domain)
+            & (_ORDERS.c.order_id == _LINES.c.order_id),
         )
-        for row in connection.execute(order_query)
-    ]
-
-
-def upsert_variants(connection: Connection, shop: str, variants: Sequence[VariantRecord]) -> int:
-    rows = [
-        {
-            "shop_domain": shop,
-            "variant_id": variant.variant_id,
-            "sku": variant.sku,
-            "title": variant.title,
-            "product_title": variant.product_title,
-            "product_handle": variant.product_handle,
-            "inventory_quantity": variant.inventory_quantity,
-            "inventory_policy": variant.inventory_policy,
-            "tracked": variant.tracked,
-            "price": variant.price,
-        }
-        for variant in variants
-    ]
-    return upsert_rows(connection, _VARIANTS, rows, ["shop_domain", "variant_id"])
+        .where(
+            (_ORDERS.c.shop_domain == shop)
+            & (_ORDERS.c.created_at > since)
+            & (_ORDERS.c.created_at <= until)
+            & _ORDERS.c.cancelled_at.is_(None)
+            & _ORDERS.c.test.is_(False)
+        )
+        .group_by(_LINES.c.variant_id, _LINES.c.sku)
+    )
+    return [(variant_id, sku, int(units)) for variant_id, sku, units in connection.execute(query)]
 
 
 def load_variants(connection: Connection, shop: str) -> list[VariantRecord]:
@@ -228,44 +236,33 @@ def load_variants(connection: Connection, shop: str) -> list[VariantRecord]:
         _VARIANTS.c.inventory_quantity,
         _VARIANTS.c.inventory_policy,
         _VARIANTS.c.tracked,
-        _VARIANTS.c.price,
+        _raw(_VARIANTS.c.price),
     ).where(_VARIANTS.c.shop_domain == shop)
-    return [VariantRecord(*row) for row in connection.execute(query)]
-
-
-def upsert_conversations(
-    connection: Connection, shop: str, conversations: Sequence[ConversationRecord]
-) -> int:
-    rows = [
-        {
-            "shop_domain": shop,
-            "conversation_id": conversation.conversation_id,
-            "status": conversation.status,
-            "labels": list(conversation.labels),
-            "customer_name": conversation.customer_name,
-            "created_at": conversation.created_at,
-        }
-        for conversation in conversations
-    ]
-    return upsert_rows(connection, _CONVERSATIONS, rows, ["shop_domain", "conversation_id"])
-
-
-def upsert_messages(connection: Connection, shop: str, messages: Sequence[MessageRecord]) -> int:
-    rows = [
-        {
-            "shop_domain": shop,
-            "message_id": message.message_id,
-            "conversation_id": message.conversation_id,
-            "message_type": message.message_type,
-            "created_at": message.created_at,
-            "private": message.private,
-            "sender_type": message.sender_type,
-            "sender_name": message.sender_name,
-            "content": message.content,
-        }
-        for message in messages
-    ]
-    return upsert_rows(connection, _MESSAGES, rows, ["shop_domain", "message_id"])
+    with paused_collector():
+        return [
+            VariantRecord(
+                variant_id,
+                sku,
+                title,
+                product_title,
+                handle,
+                quantity,
+                policy,
+                tracked,
+                None if price is None else Decimal(price),
+            )
+            for (
+                variant_id,
+                sku,
+                title,
+                product_title,
+                handle,
+                quantity,
+                policy,
+                tracked,
+                price,
+            ) in connection.execute(query).all()
+        ]
 
 
 def load_conversations(
@@ -281,42 +278,91 @@ def load_conversations(
             _CONVERSATIONS.c.status,
             _CONVERSATIONS.c.labels,
             _CONVERSATIONS.c.customer_name,
-            _CONVERSATIONS.c.created_at,
+            _raw(_CONVERSATIONS.c.created_at),
         ).where(where)
     ).all()
     messages: dict[int, list[MessageRecord]] = defaultdict(list)
+    wanted = select(_CONVERSATIONS.c.conversation_id).where(where)
     message_query = (
         select(
             _MESSAGES.c.message_id,
             _MESSAGES.c.conversation_id,
             _MESSAGES.c.message_type,
-            _MESSAGES.c.created_at,
+            _raw(_MESSAGES.c.created_at),
             _MESSAGES.c.private,
             _MESSAGES.c.sender_type,
             _MESSAGES.c.sender_name,
             _MESSAGES.c.content,
         )
-        .join(
-            _CONVERSATIONS,
-            (_CONVERSATIONS.c.shop_domain == _MESSAGES.c.shop_domain)
-            & (_CONVERSATIONS.c.conversation_id == _MESSAGES.c.conversation_id),
-        )
-        .where(where)
+        # IN (…), not a join: SQLite's planner then walks the wanted conversations' messages
+        # rather than every message of the shop.
+        .where((_MESSAGES.c.shop_domain == shop) & _MESSAGES.c.conversation_id.in_(wanted))
         .order_by(_MESSAGES.c.created_at, _MESSAGES.c.message_id)
     )
-    for row in connection.execute(message_query):
-        messages[row[1]].append(MessageRecord(*row))
-    return [
-        ConversationRecord(
-            conversation_id=head[0],
-            status=head[1],
-            labels=tuple(head[2] or ()),
-            customer_name=head[3],
-            created_at=head[4],
-            messages=tuple(messages.get(head[0], ())),
-        )
-        for head in heads
-    ]
+    utc = driver_values(connection.dialect.name).read_timestamp
+    with paused_collector():
+        for message_id, conversation_id, kind, created_at, *rest in connection.execute(
+            message_query
+        ).all():
+            messages[conversation_id].append(
+                MessageRecord(message_id, conversation_id, kind, utc(created_at), *rest)
+            )
+        return [
+            ConversationRecord(
+                conversation_id=head[0],
+                status=head[1],
+                labels=tuple(head[2] or ()),
+                customer_name=head[3],
+                created_at=utc(head[4]),
+                messages=tuple(messages.get(head[0], ())),
+            )
+            for head in heads
+        ]
+
+
+def upsert_orders(
+    connection: Connection, shop: str, orders: Sequence[OrderRecord], *, replace_lines: bool = True
+) -> int:
+    """Upsert orders and replace their line items (the last of one id wins)."""
+    dialect = connection.dialect.name
+    values = driver_values(dialect)
+    order_table: list[Row] = []
+    line_table: list[Row] = []
+    for order in {order.order_id: order for order in orders}.values():
+        order_row, line_rows = rows.order_rows(shop, order, values)
+        order_table.append(order_row)
+        line_table.extend(line_rows)
+    return rows.write_orders(
+        connection,
+        row_batch(order_table, dialect, rows.ORDER_INTEGERS),
+        row_batch(line_table, dialect, rows.LINE_ITEM_INTEGERS),
+        replace_lines=replace_lines,
+    )
+
+
+def upsert_variants(connection: Connection, shop: str, variants: Sequence[VariantRecord]) -> int:
+    dialect = connection.dialect.name
+    values = driver_values(dialect)
+    table = [rows.variant_row(shop, variant, values) for variant in variants]
+    return rows.write_variants(connection, row_batch(table, dialect, rows.VARIANT_INTEGERS))
+
+
+def upsert_conversations(
+    connection: Connection, shop: str, conversations: Sequence[ConversationRecord]
+) -> int:
+    """Upsert conversations (not their embedded messages: see :func:`upsert_messages`)."""
+    dialect = connection.dialect.name
+    values = driver_values(dialect)
+    table = [rows.conversation_rows(shop, c, values)[0] for c in conversations]
+    batch = row_batch(table, dialect, rows.CONVERSATION_INTEGERS)
+    return rows.write_conversations(connection, batch)
+
+
+def upsert_messages(connection: Connection, shop: str, messages: Sequence[MessageRecord]) -> int:
+    dialect = connection.dialect.name
+    values = driver_values(dialect)
+    table = [rows.message_row(shop, message, values) for message in messages]
+    return rows.write_messages(connection, row_batch(table, dialect, rows.MESSAGE_INTEGERS))
 
 
 def upsert_landing_page_days(
@@ -326,11 +372,16 @@ def upsert_landing_page_days(
     latest: dict[tuple[str, date], int] = {}
     for day in days:
         latest[(day.landing_page, day.day)] = day.sessions
-    rows = [
-        {"shop_domain": shop, "landing_page": page, "day": when, "sessions": sessions}
-        for (page, when), sessions in latest.items()
-    ]
-    return upsert_rows(connection, _PAGES, rows, ["shop_domain", "landing_page", "day"])
+    dialect = connection.dialect.name
+    to_day = driver_values(dialect).day
+    table = [(shop, page, to_day(when), sessions) for (page, when), sessions in latest.items()]
+    return upsert_batch(
+        connection,
+        _PAGES,
+        ("shop_domain", "landing_page", "day", "sessions"),
+        row_batch(table, dialect, (3,)),  # sessions
+        ("shop_domain", "landing_page", "day"),
+    )
 
 
 def load_landing_page_days(
