@@ -48,9 +48,11 @@ from occ.contracts.shopify import (
 )
 from occ.sources.shopify_queries import (
     ALL_DOCUMENTS,
+    BULK_ORDERS_QUERY,
     ORDER_LINE_ITEMS_QUERY,
     ORDERS_QUERY,
     VARIANTS_QUERY,
+    bulk_orders_query,
     orders_variables,
 )
 
@@ -187,13 +189,33 @@ def test_orders_are_selected_by_update_time_through_variables() -> None:
         "sortKey": EnumValueNode,
     }
     assert print_ast(arguments["sortKey"]) == "UPDATED_AT"
-    assert print_ast(field_arguments(ORDERS_QUERY, "lineItems")["first"]) == "250"
+    # the line-item page is a variable: a fixed 250 would cost over Shopify's 1,000-point limit
+    assert print_ast(field_arguments(ORDERS_QUERY, "lineItems")["first"]) == "$lineItemsFirst"
     variables = orders_variables(datetime(2026, 11, 25, 18, 30, tzinfo=UTC), after="abc")
     assert variables == {
         "first": 250,
         "after": "abc",
         "query": "updated_at:>'2026-11-25T18:30:00Z'",
+        "lineItemsFirst": 1,
     }
+
+
+@pytest.mark.parametrize("version", VALIDATED_VERSIONS)
+def test_the_rendered_bulk_query_validates_without_variables(version: str) -> None:
+    # Bulk queries take no variables: the search string is inlined, and the result still
+    # validates (and is what Shopify runs).
+    rendered = bulk_orders_query(datetime(2026, 11, 25, 18, 30, tzinfo=UTC))
+    assert "$" not in rendered
+    assert "updated_at:>'2026-11-25T18:30:00Z'" in rendered
+    errors = validate(admin_schema(version), parse(rendered))
+    assert errors == [], [error.message for error in errors]
+
+
+def test_bulk_query_selects_the_same_fields_as_the_paged_query() -> None:
+    order = ("orders", "edges", "node")
+    assert selected(operation_selection(BULK_ORDERS_QUERY), order) == contract_fields(OrderNode)
+    items = selected(operation_selection(BULK_ORDERS_QUERY), (*order, "lineItems", "edges", "node"))
+    assert items == contract_fields(LineItemNode)
 
 
 @pytest.mark.parametrize("operation", sorted(ALL_DOCUMENTS))

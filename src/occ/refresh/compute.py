@@ -24,11 +24,11 @@ from occ.contracts.kpis import (
 )
 from occ.metrics import (
     compute_fulfillment_issues,
-    compute_inventory_cover,
     compute_sales_delta,
     compute_sla_breaches,
     compute_traffic_anomalies,
 )
+from occ.metrics.inventory import inventory_cover_from_units
 from occ.metrics.series import daily_breach_rate, daily_revenue, daily_sessions, daily_units
 from occ.store import records as store
 from occ.store.facts import write_fact
@@ -93,46 +93,84 @@ def _compute(
     config: KpiConfig,
     configured: set[str],
 ) -> tuple[dict[str, BaseModel | None], dict[str, dict[str, Any]]]:
-    results: dict[str, BaseModel | None] = dict.fromkeys(KPI_FACTS)
-    inputs: dict[str, dict[str, Any]] = {}
-    order_days = max(
-        config.inventory.velocity_days,
-        config.sales.baseline_days + 1,
-        config.fulfillment.window_days,
-        config.sales.pending_window_days,
-    )
-    orders = (
-        store.load_orders(connection, shop.domain, now - timedelta(days=order_days), now)
-        if "sales_delta" in configured or "fulfillment_issue_rate" in configured
-        else []
-    )
-    window = {"ordersRead": len(orders), "ordersSince": (now - timedelta(days=order_days))}
-    if "sales_delta" in configured:
-        results["sales_delta"] = compute_sales_delta(orders, now, config.sales, shop.currency)
-        inputs["sales_delta"] = {**window, "currentWindow": [now - timedelta(hours=24), now]}
-    if "fulfillment_issue_rate" in configured:
-        results["fulfillment_issue_rate"] = compute_fulfillment_issues(
-            orders, now, config.fulfillment
+    """The configured KPIs from the store's windows, with the inputs each fact records.
+
+    The collector is paused for the whole computation: it builds hundreds of thousands of
+    long-lived, acyclic records and result models, and each automatic collection would rescan
+    all of them (on a big store, more time than the reads and the metrics together).
+    """
+
+    def read_and_compute() -> tuple[dict[str, BaseModel | None], dict[str, dict[str, Any]]]:
+        results: dict[str, BaseModel | None] = dict.fromkeys(KPI_FACTS)
+        inputs: dict[str, dict[str, Any]] = {}
+        # Sales and fulfillment read whole orders over their windows; inventory only needs the
+        # units sold per variant over its longer velocity window (see below).
+        since = now - timedelta(
+            days=max(
+                config.sales.baseline_days + 1,
+                config.fulfillment.window_days,
+                config.sales.pending_window_days,
+            )
         )
-        inputs["fulfillment_issue_rate"] = window
-    if "inventory_cover" in configured:
-        variants = store.load_variants(connection, shop.domain)
-        results["inventory_cover"] = compute_inventory_cover(
-            variants, orders, now, config.inventory
+        orders = (
+            store.load_orders(connection, shop.domain, since, now)
+            if configured & {"sales_delta", "fulfillment_issue_rate", "inventory_cover"}
+            else []
         )
-        inputs["inventory_cover"] = {**window, "variantsRead": len(variants)}
-    if "sla_breach_rate" in configured:
-        conversations = store.load_conversations(connection, shop.domain, ("open", "pending"))
-        results["sla_breach_rate"] = compute_sla_breaches(conversations, now, config.sla)
-        inputs["sla_breach_rate"] = {"openOrPendingRead": len(conversations)}
-    if "traffic_anomalies" in configured:
-        today = _local_today(now, shop.timezone)
-        days = store.load_landing_page_days(
-            connection, shop.domain, today - timedelta(days=2 * config.traffic.window_days), today
-        )
-        results["traffic_anomalies"] = compute_traffic_anomalies(days, today, config.traffic)
-        inputs["traffic_anomalies"] = {"today": today, "pageDaysRead": len(days)}
-    return results, inputs
+        window = {"ordersRead": len(orders), "ordersSince": since}
+        if "sales_delta" in configured:
+            results["sales_delta"] = compute_sales_delta(orders, now, config.sales, shop.currency)
+            inputs["sales_delta"] = {**window, "currentWindow": [now - timedelta(hours=24), now]}
+        if "fulfillment_issue_rate" in configured:
+            results["fulfillment_issue_rate"] = compute_fulfillment_issues(
+                orders, now, config.fulfillment
+            )
+            inputs["fulfillment_issue_rate"] = window
+        if "inventory_cover" in configured:
+            # Units sold in the velocity window: summed by the database where it is older
+            # than the orders already read, and from those orders' line items for the rest.
+            velocity_since = now - timedelta(days=config.inventory.velocity_days)
+            older_until = max(velocity_since, since)
+            units = (
+                store.load_units_sold(connection, shop.domain, velocity_since, older_until)
+                if older_until > velocity_since
+                else []
+            )
+            units += [
+                (item.variant_id, item.sku, item.quantity)
+                for order in orders
+                if order.created_at > velocity_since and order.countable
+                for item in order.line_items
+            ]
+            variants = store.load_variants(connection, shop.domain)
+            results["inventory_cover"] = inventory_cover_from_units(
+                variants, units, config.inventory
+            )
+            inputs["inventory_cover"] = {
+                "ordersSince": velocity_since,
+                "unitsSoldRows": len(units),
+                "variantsRead": len(variants),
+            }
+        if "sla_breach_rate" in configured:
+            conversations = store.load_conversations(connection, shop.domain, ("open", "pending"))
+            results["sla_breach_rate"] = compute_sla_breaches(conversations, now, config.sla)
+            inputs["sla_breach_rate"] = {"openOrPendingRead": len(conversations)}
+        if "traffic_anomalies" in configured:
+            today = _local_today(now, shop.timezone)
+            days = store.load_landing_page_days(
+                connection,
+                shop.domain,
+                today - timedelta(days=2 * config.traffic.window_days),
+                today,
+            )
+            results["traffic_anomalies"] = compute_traffic_anomalies(days, today, config.traffic)
+            inputs["traffic_anomalies"] = {"today": today, "pageDaysRead": len(days)}
+        return results, inputs
+
+    # Paused until the records read are freed: re-enabling the collector with them alive
+    # would have its first collection scan them all once more.
+    with store.paused_collector():
+        return read_and_compute()
 
 
 def _forecast(
@@ -234,6 +272,7 @@ def compute_and_record(
     *,
     generated_at: datetime,
     on_step: Callable[[str], None] | None = None,
+    evidence_url: str | None = None,
 ) -> KpiSnapshot:
     """Compute every configured KPI, its forecast and anomalies; write them all as facts."""
     step = on_step or (lambda _: None)
@@ -257,6 +296,7 @@ def compute_and_record(
             value=value,
             metadata={**meta_base, "config": _dump(kpi_config)},
             now=generated_at,
+            evidence_url=evidence_url,
         )
     step("forecasting")
     anomalies = detect_anomalies(

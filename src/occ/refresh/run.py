@@ -8,24 +8,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from occ.config import Settings
+from occ.contracts.evidence import Evidence
 from occ.contracts.shopify import ShopNode
-from occ.errors import InputFileError, StoreError
+from occ.errors import InputFileError, SourceError, StoreError
 from occ.refresh.compute import KPI_STREAMS, KpiSnapshot, compute_and_record
 from occ.refresh.ingest import StreamReport, ingest_stream
 from occ.sources.base import STREAMS, RawRecord, SourcePayloads
 from occ.store import records as store
+from occ.store.cursors import save_cursor
 from occ.store.engine import masked_url
+from occ.store.evidence import prune_evidence, record_evidence
 from occ.store.records import ShopInfo
 from occ.store.runs import finish_run, record_drift, record_quarantine, start_run
+from occ.store.schemas import save_snapshot
 
 __all__ = ["QUARANTINE_EXIT_CODE", "RefreshReport", "run_refresh"]
 
@@ -104,6 +108,24 @@ def _counted(
     step(f"stored {stream}: {count:,} records")
 
 
+def _snapshot(connection: Connection, shop: str, payloads: SourcePayloads, at: datetime) -> None:
+    """Keep the live schema of this run, so `occ contracts drift` can diff run to run."""
+    assert payloads.schema is not None
+    source, api_version, introspect = payloads.schema
+    try:
+        schema = introspect()
+    except SourceError as exc:
+        payloads.notices.append(f"{source} schema not snapshotted: {exc}")
+        return
+    save_snapshot(
+        connection, source=source, api_version=api_version, schema=schema, fetched_at=at, shop=shop
+    )
+
+
+def _keep(connection: Connection, shop: str, run_id: int, evidence: Evidence) -> None:
+    record_evidence(connection, shop, run_id, evidence)
+
+
 def _configured(streams: dict[str, StreamReport]) -> set[str]:
     return {
         kpi for kpi, needed in KPI_STREAMS.items() if all(streams[name].recorded for name in needed)
@@ -133,6 +155,15 @@ def run_refresh(
             store.upsert_shop(connection, shop.domain, shop.currency, shop.timezone, started)
             run_id = start_run(connection, shop.domain, payloads.name, now, started)
             report = RefreshReport(run_id=run_id, shop=shop, now=now, source=payloads)
+            if payloads.evidence is not None:
+                payloads.evidence.attach(
+                    lambda evidence: _keep(connection, shop.domain, run_id, evidence)
+                )
+                retention = timedelta(days=settings.evidence_retention_days)
+                prune_evidence(connection, started - retention)
+            if payloads.schema is not None:
+                step("snapshotting the upstream schema")
+                _snapshot(connection, shop.domain, payloads, started)
             for stream in STREAMS:
                 step(f"reading {stream}")
                 records = payloads.streams.get(stream)
@@ -146,6 +177,12 @@ def run_refresh(
                 observations = list(stream_report.drift)
                 counts = [stream_report.drift[obs] for obs in observations]
                 record_drift(connection, shop.domain, observations, counts, started)
+                cursor = payloads.cursors.get(stream)
+                new_cursor = cursor() if cursor is not None else None
+                if new_cursor is not None:
+                    save_cursor(
+                        connection, shop.domain, STREAMS[stream], stream, new_cursor, started
+                    )
             report.snapshot = compute_and_record(
                 connection,
                 shop,
@@ -156,6 +193,11 @@ def run_refresh(
                 {"kind": payloads.kind, "name": payloads.name, "runId": run_id},
                 generated_at=clock(),
                 on_step=step,
+                evidence_url=(
+                    f"occ://refresh-runs/{run_id}/evidence"
+                    if payloads.evidence is not None
+                    else None
+                ),
             )
             status = "quarantined" if report.quarantined else "ok"
             finish_run(connection, run_id, status, report.as_dict(), clock())
@@ -164,4 +206,7 @@ def run_refresh(
             f"refresh failed in the database {masked_url(str(engine.url))}: "
             f"{type(exc).__name__}; nothing was written — check the database and retry"
         ) from exc
+    finally:
+        if payloads.evidence is not None:
+            payloads.evidence.detach()
     return report

@@ -7,11 +7,13 @@ was not recorded / not configured (its tiles show "unconfigured"), which is not 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-__all__ = ["STREAMS", "RawRecord", "SourcePayloads", "SourceKind"]
+from occ.contracts.evidence import Evidence, EvidenceSink
+
+__all__ = ["STREAMS", "EvidenceBuffer", "RawRecord", "SourceKind", "SourcePayloads"]
 
 SourceKind = Literal["live", "recorded", "demo"]
 
@@ -52,3 +54,36 @@ class SourcePayloads:
     name: str
     shop: RawRecord | None
     streams: dict[str, Iterable[RawRecord] | None] = field(default_factory=dict)
+    # Live sources: where connectors put each raw answer, and the sync cursors to store once
+    # the stream they belong to was stored (stream → a function giving the new cursor).
+    evidence: EvidenceBuffer | None = None
+    cursors: dict[str, Callable[[], str | None]] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+    # (source, api version, introspect): the live schema to snapshot with this refresh.
+    schema: tuple[str, str, Callable[[], dict[str, Any]]] | None = None
+
+
+class EvidenceBuffer:
+    """An evidence sink whose destination is bound late (inside the refresh transaction).
+
+    Answers received before :meth:`attach` (the shop lookup) are held and flushed on attach.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[Evidence] = []
+        self._target: EvidenceSink | None = None
+
+    def __call__(self, evidence: Evidence) -> None:
+        if self._target is None:
+            self._pending.append(evidence)
+        else:
+            self._target(evidence)
+
+    def attach(self, target: EvidenceSink) -> None:
+        self._target = target
+        pending, self._pending = self._pending, []
+        for evidence in pending:
+            target(evidence)
+
+    def detach(self) -> None:
+        self._target = None

@@ -104,8 +104,12 @@ def send(
     sleep: Callable[[float], None] = time.sleep,
     api_version: str | None = None,
     params: Mapping[str, Any] | None = None,
+    stream: bool = False,
 ) -> httpx.Response:
     """Send ``request``, retrying what is retryable; return a 2xx/3xx/4xx-other response.
+
+    ``stream`` leaves a successful body unread (the caller iterates and closes the response;
+    its evidence then has an empty body); failed answers are read and recorded as usual.
 
     Raises:
         CredentialsRejected: 401 or 403 (``credential_hint`` says which setting to check).
@@ -116,8 +120,8 @@ def send(
 
     def attempt() -> httpx.Response:
         started = time.perf_counter()
-        response = client.send(request)
-        response.read()
+        response = client.send(request, stream=stream)
+        body = response.read() if not stream or response.status_code >= 300 else b""
         evidence(
             Evidence(
                 source=source,
@@ -126,7 +130,7 @@ def send(
                 status=response.status_code,
                 fetched_at=datetime.now(UTC),
                 latency_ms=round((time.perf_counter() - started) * 1000, 3),
-                body=response.content,
+                body=body,
                 api_version=api_version,
                 params=dict(params or {}),
             )
