@@ -6,13 +6,28 @@ from pathlib import Path
 
 import pytest
 import typer.main
+from typer.core import TyperGroup
 
 from occ.cli import app
 from occ.config import Settings
 from occ.refresh.compute import KPI_FACTS
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
-COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+ROOT = typer.main.get_command(app)
+
+
+def _command_paths(group: TyperGroup, prefix: str = "") -> list[str]:
+    paths = []
+    for name, command in group.commands.items():
+        if isinstance(command, TyperGroup):
+            paths.extend(_command_paths(command, f"{prefix}{name} "))
+        else:
+            paths.append(f"{prefix}{name}")
+    return sorted(paths)
+
+
+assert isinstance(ROOT, TyperGroup)
+COMMANDS = _command_paths(ROOT)
 
 
 def test_readme_starts_with_the_two_commands() -> None:
@@ -30,8 +45,11 @@ def test_every_command_is_in_the_readme(command: str) -> None:
 
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command: str) -> None:
-    click_command = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
-    assert click_command.help and len(click_command.help) > 20
+    found = ROOT
+    for part in command.split():
+        assert isinstance(found, TyperGroup)
+        found = found.commands[part]
+    assert found.help and len(found.help) > 20
 
 
 @pytest.mark.parametrize("setting", sorted(Settings.model_fields))

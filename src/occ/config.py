@@ -74,11 +74,14 @@ class Settings(BaseSettings):
         description="Orders to read above which a first sync or backfill uses a bulk operation",
     )
     shopify_page_size: int = Field(
-        default=50, ge=1, le=250, description="Orders per page of the paged orders query"
+        default=25, ge=1, le=250, description="Orders per page of the paged orders query"
     )
     chatwoot_url: str | None = Field(default=None, description="Chatwoot base URL")
     chatwoot_account_id: int | None = Field(default=None, description="Chatwoot account id")
     chatwoot_api_token: SecretStr | None = Field(default=None, description="Chatwoot API token")
+    chatwoot_requests_per_minute: int = Field(
+        default=60, ge=1, description="Most requests per minute occ sends to Chatwoot"
+    )
     ga4_property_id: str | None = Field(default=None, description="GA4 property id (digits)")
     ga4_credentials_file: Path | None = Field(
         default=None, description="GA4 service-account key file (JSON)"
@@ -86,12 +89,38 @@ class Settings(BaseSettings):
     ga4_base_url: str | None = Field(
         default=None, description="GA4 Data API endpoint instead of Google's (a local server)"
     )
+    ga4_requests_per_minute: int = Field(
+        default=20, ge=1, description="Most runReport requests per minute occ sends to GA4"
+    )
     ga4_days: int = Field(default=21, ge=14, description="Days of landing-page sessions to read")
     http_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Timeout of every upstream HTTP request"
     )
     http_max_attempts: int = Field(
         default=5, ge=1, description="Attempts per upstream request before giving up"
+    )
+    mirror_url: SecretStr | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the mirror database (Supabase/Postgres, or a SQLite file)",
+    )
+    sync_attempts_per_run: int = Field(
+        default=3, ge=1, description="Attempts per outbox entry in one sync run"
+    )
+    sync_max_attempts: int = Field(
+        default=10, ge=1, description="Total attempts after which an outbox entry is dead"
+    )
+    sync_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of one mirror statement"
+    )
+    sync_batch_size: int = Field(default=200, ge=1, description="Outbox entries claimed at once")
+    sync_failure_rate_alert: float = Field(
+        default=0.05, ge=0, le=1, description="Sync failure rate above which an alert is raised"
+    )
+    sync_p95_ms_alert: float = Field(
+        default=1000.0, gt=0, description="Sync p95 duration (ms) above which an alert is raised"
+    )
+    parity_threshold_pct: float = Field(
+        default=1.0, ge=0, description="Count difference (%) parity tolerates per scope/type"
     )
     evidence_retention_days: int = Field(
         default=30, ge=1, description="Days raw upstream pages are kept as evidence"

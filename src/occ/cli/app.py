@@ -2,34 +2,50 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
+import httpx
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import Engine
 
 from occ import __version__
+from occ.cli.analyze_cmd import analyze_app
+from occ.cli.contracts_cmd import contracts_app
+from occ.cli.decisions_cmd import decisions_app
+from occ.cli.parity_cmd import parity
 from occ.cli.render import render_kpis, render_refresh
-from occ.config import Settings, load_settings
-from occ.errors import ConfigError, InputFileError, OccError
+from occ.cli.shared import (
+    ConfigOption,
+    DbOption,
+    NowOption,
+    err,
+    handles_errors,
+    http_client,
+    open_engine,
+    out,
+    parse_now,
+    progress,
+    settings_from,
+)
+from occ.cli.sources_cmd import sources_app
+from occ.config import Settings
+from occ.errors import ConfigError, InputFileError
 from occ.refresh import QUARANTINE_EXIT_CODE, RefreshReport, run_refresh
 from occ.refresh.forecasts import METRICS, Metric, metric_series, run_backtest, run_forecast
 from occ.refresh.view import kpis_document
 from occ.sources.base import SourcePayloads
 from occ.sources.demo import demo_payloads
+from occ.sources.live import live_payloads
 from occ.sources.recorded import recorded_payloads
-from occ.store.engine import masked_url, open_store
+from occ.store.cursors import load_cursor
+from occ.store.engine import masked_url
 from occ.store.records import load_shop
 from occ.store.runs import latest_run
 
@@ -42,95 +58,43 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console(soft_wrap=False)
-err = Console(stderr=True)
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="SQLAlchemy URL of the store (default OCC_DATABASE_URL or .occ/occ.db)"
-    ),
-]
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="occ.toml to read (default ./occ.toml if present)")
-]
-NowOption = Annotated[
-    str | None,
-    typer.Option("--now", help="The refresh instant, ISO-8601 (default: the current UTC time)"),
-]
 
 
-def _fail(message: str, code: int) -> typer.Exit:
-    one_line = " ".join(message.split())  # driver messages can span lines
-    err.print(f"[bold red]error:[/] {escape(one_line)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
+def _live_payloads(
+    settings: Settings, now: datetime, engine: Engine, http: httpx.Client
+) -> SourcePayloads:
+    def orders_cursor(shop: str) -> str | None:
+        with engine.connect() as connection:
+            return load_cursor(connection, shop, "shopify", "shopify.orders")
+
+    return live_payloads(settings, http, orders_cursor=orders_cursor, now=now)
 
 
-def handles_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn an ``OccError`` into one line on stderr and its exit code; never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except OccError as exc:
-            raise _fail(str(exc), exc.exit_code) from None
-        except KeyboardInterrupt:
-            raise _fail("interrupted; nothing of the unfinished step was written", 130) from None
-
-    return wrapper
-
-
-def parse_now(value: str | None) -> datetime:
-    """``--now`` as an aware UTC datetime; a value without offset is read as UTC."""
-    if value is None:
-        return datetime.now(UTC)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(
-            f"--now {value!r} is not an ISO-8601 instant; use e.g. 2026-11-26T15:00:00Z"
-        ) from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _settings(config: Path | None, db: str | None) -> Settings:
-    return load_settings(config, database_url=db)
-
-
-def _store(settings: Settings) -> Engine:
-    return open_store(settings.resolved_database_url())
-
-
-@contextmanager
-def _progress() -> Iterator[Callable[[str], None]]:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        task = progress.add_task("starting", total=None)
-        yield lambda description: progress.update(task, description=description)
-
-
-def _payloads(source: str, settings: Settings, now: datetime) -> SourcePayloads:
+def _offline_payloads(source: str, settings: Settings, now: datetime) -> SourcePayloads | None:
+    """Demo and recorded folders, checked before any database is opened (None for live)."""
     if source == "demo":
         return demo_payloads(settings.demo_seed, now)
     if source.startswith("dir:"):
         return recorded_payloads(Path(source.removeprefix("dir:")).expanduser())
-    raise InputFileError(f"unknown source {source!r}; use demo or dir:PATH")
+    if source == "live":
+        return None
+    raise InputFileError(f"unknown source {source!r}; use demo, live or dir:PATH")
 
 
-def _refresh(settings: Settings, payloads: SourcePayloads, now: datetime) -> RefreshReport:
-    engine = _store(settings)
+def _refresh(
+    settings: Settings, now: datetime, source: str, seed: int | None = None
+) -> RefreshReport:
+    offline = (
+        demo_payloads(seed, now) if seed is not None else _offline_payloads(source, settings, now)
+    )
+    engine = open_engine(settings)
     try:
-        with _progress() as step:
-            report = run_refresh(engine, settings, payloads, now, on_step=step)
+        with http_client(settings) as http:
+            payloads = offline or _live_payloads(settings, now, engine, http)
+            for notice in payloads.notices:
+                err.print(f"[yellow]notice:[/] {escape(notice)}", highlight=False)
+            with progress() as step:
+                report = run_refresh(engine, settings, payloads, now, on_step=step)
         render_refresh(out, report)
         with engine.connect() as connection:
             render_kpis(out, kpis_document(connection, report.shop.domain))
@@ -153,16 +117,19 @@ def _exit_for(report: RefreshReport) -> None:
 @handles_errors
 def refresh(
     source: Annotated[
-        str, typer.Option("--source", help="demo, or dir:PATH of a recorded-responses folder")
+        str,
+        typer.Option(
+            "--source", help="demo, live (every configured API), or dir:PATH of a recorded folder"
+        ),
     ] = "demo",
     now: NowOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
     """Read a source, validate and store its records, compute the KPIs and anomalies."""
-    settings = _settings(config, db)
+    settings = settings_from(config, db)
     moment = parse_now(now)
-    _exit_for(_refresh(settings, _payloads(source, settings, moment), moment))
+    _exit_for(_refresh(settings, moment, source))
 
 
 @app.command()
@@ -174,10 +141,9 @@ def demo(
     config: ConfigOption = None,
 ) -> None:
     """Build the deterministic demo store (no credentials) and show its five KPI tiles."""
-    settings = _settings(config, db)
+    settings = settings_from(config, db)
     moment = parse_now(now)
-    payloads = demo_payloads(seed if seed is not None else settings.demo_seed, moment)
-    report = _refresh(settings, payloads, moment)
+    report = _refresh(settings, moment, "demo", seed if seed is not None else settings.demo_seed)
     out.print(
         f"Demo store {report.shop.domain} in {masked_url(settings.resolved_database_url())}. "
         "Next: occ kpis --json · occ forecast sales --horizon 7",
@@ -195,7 +161,7 @@ def kpis(
     config: ConfigOption = None,
 ) -> None:
     """Show the latest KPI results (the five tiles and their anomalies)."""
-    engine = _store(_settings(config, db))
+    engine = open_engine(settings_from(config, db))
     try:
         with engine.connect() as connection:
             document = kpis_document(connection, shop)
@@ -228,7 +194,7 @@ def forecast(
     """Forecast a KPI series as of --now (later data ignored), or backtest the methods."""
     if metric not in METRICS:
         raise ConfigError(f"unknown metric {metric!r}; use one of {', '.join(METRICS)}")
-    settings = _settings(config, db)
+    settings = settings_from(config, db)
     overrides: dict[str, Any] = {}
     if horizon is not None:
         overrides["horizon"] = horizon
@@ -241,7 +207,7 @@ def forecast(
     except ValidationError as exc:
         raise ConfigError(f"bad --horizon or --method: {exc.errors()[0]['msg']}") from None
     moment = parse_now(now)
-    engine = _store(settings)
+    engine = open_engine(settings)
     try:
         with engine.connect() as connection:
             shop_domain = shop or _newest_shop(connection)
@@ -340,6 +306,13 @@ def _root(
     if version:
         out.print(f"occ {__version__}")
         raise typer.Exit(0)
+
+
+app.add_typer(sources_app, name="sources")
+app.add_typer(contracts_app, name="contracts")
+app.add_typer(decisions_app, name="decisions")
+app.add_typer(analyze_app, name="analyze")
+app.command("parity")(parity)
 
 
 def main() -> None:

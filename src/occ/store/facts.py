@@ -9,6 +9,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, insert, select
 
+from occ.store.outbox import enqueue
 from occ.store.tables import DashboardFact
 
 __all__ = ["FactRow", "facts_by_id", "latest_facts", "write_fact"]
@@ -39,7 +40,7 @@ def write_fact(
     now: datetime,
     evidence_url: str | None = None,
 ) -> int:
-    """Insert one fact and return its id."""
+    """Insert one fact (and its outbox entry, for the mirror) and return its id."""
     result = connection.execute(
         insert(_FACTS).values(
             shop_domain=shop,
@@ -52,7 +53,10 @@ def write_fact(
             updated_at=now,
         )
     )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    fact_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    # Facts are mirrored like decisions: analytics on the mirror see what the operator saw.
+    enqueue(connection, kind="fact", ref_id=str(fact_id), at=now, scope=scope)
+    return fact_id
 
 
 def latest_facts(

@@ -34,6 +34,8 @@ __all__ = [
     "DecisionLog",
     "DriftFinding",
     "GaLandingPageDay",
+    "JobLock",
+    "OutboxEntry",
     "QuarantinedRecord",
     "RefreshRun",
     "SchemaSnapshot",
@@ -42,6 +44,7 @@ __all__ = [
     "ShopifyOrder",
     "ShopifyVariant",
     "SourceEvidence",
+    "SyncEvent",
     "SyncCursor",
 ]
 
@@ -278,3 +281,61 @@ class SchemaSnapshot(Base):
     fetched_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sha256: Mapped[str] = mapped_column(String(64))
     schema_gzip: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class OutboxEntry(Base):
+    """A row to mirror (a decision or a fact), written in the transaction that wrote the row.
+
+    ``status`` is ``pending`` until the mirror committed it (``sent``), or ``dead`` after the
+    maximum total of attempts; nothing is ever deleted. ``version`` travels with the upsert so
+    that a replayed or out-of-order delivery is a no-op on the mirror.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status", "status", "id"),
+        Index("ux_outbox_ref", "kind", "ref_id", "version", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # decision | fact
+    ref_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # pending | sent | dead
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_code: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class SyncEvent(Base):
+    """One attempt to deliver an outbox entry to the mirror, whatever its outcome."""
+
+    __tablename__ = "sync_event"
+    __table_args__ = (Index("ix_sync_event_occurred", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    outbox_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    decision_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))  # SUCCESS | FAILED | TIMEOUT | SKIPPED
+    duration_ms: Mapped[float] = mapped_column(Float)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    attempt: Mapped[int] = mapped_column(Integer)
+    scope: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class JobLock(Base):
+    """A lease on a scheduled job, so that two workers never run the same job at once."""
+
+    __tablename__ = "job_lock"
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
