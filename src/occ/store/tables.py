@@ -98,7 +98,12 @@ class Shop(Base):
 
 class ShopifyOrder(Base):
     __tablename__ = "shopify_order"
-    __table_args__ = (Index("ix_shopify_order_created", "shop_domain", "created_at"),)
+    # Keyed tables are clustered on their key in SQLite (WITHOUT ROWID): one B-tree per row
+    # written instead of two, which is most of the initial load's insert cost.
+    __table_args__ = (
+        Index("ix_shopify_order_created", "shop_domain", "created_at"),
+        {"sqlite_with_rowid": False},
+    )
 
     shop_domain: Mapped[str] = mapped_column(String(255), primary_key=True)
     order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
@@ -115,6 +120,7 @@ class ShopifyOrder(Base):
 
 class ShopifyLineItem(Base):
     __tablename__ = "shopify_line_item"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     shop_domain: Mapped[str] = mapped_column(String(255), primary_key=True)
     order_id: Mapped[str] = mapped_column(String(128), primary_key=True)
