@@ -14,7 +14,7 @@ __all__ = ["DecimalString", "EpochSeconds", "UtcDatetime", "to_utc"]
 def to_utc(moment: datetime) -> datetime:
     """Return ``moment`` as an aware UTC datetime; naive values are refused."""
     if moment.tzinfo is None:
-        raise ValueError("timestamp has no UTC offset")
+        raise ValueError("a timestamp with a UTC offset")
     return moment.astimezone(UTC)
 
 
@@ -22,13 +22,13 @@ def _decimal_string(value: Any) -> Decimal:
     # Shopify sends money as a decimal *string*; a JSON number would already have
     # passed through a float, so it is refused rather than silently rounded.
     if not isinstance(value, str):
-        raise ValueError(f"money must be a decimal string, got {type(value).__name__}")
+        raise ValueError("money as a decimal string")
     try:
         parsed = Decimal(value)
     except InvalidOperation:
-        raise ValueError(f"money {value!r} is not a decimal number") from None
+        raise ValueError("money as a decimal number") from None
     if not parsed.is_finite():
-        raise ValueError(f"money {value!r} is not a finite number")
+        raise ValueError("money as a finite decimal number")
     return parsed
 
 
@@ -40,7 +40,7 @@ def _epoch_seconds(value: Any) -> int | float:
     # Chatwoot timestamps are numbers (Unix seconds); a string there is contract drift and is
     # never parsed, however date-like it looks.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"timestamp must be Unix seconds (a number), got {type(value).__name__}")
+        raise ValueError("a timestamp in Unix seconds (a number)")
     return value
 
 

@@ -103,14 +103,28 @@ class IngestResult:
     streams: dict[str, StreamReport] = field(default_factory=dict)
 
 
+def _expected(message: str) -> str:
+    # pydantic says "Input should be a valid integer": keep what it should be.
+    return message.removeprefix("Input should be ").removeprefix("Value error, ")
+
+
+def _got(error: Any) -> str:
+    shown = repr(error.get("input"))
+    return f"{type(error.get('input')).__name__} {shown[:40]}{'…' if len(shown) > 40 else ''}"
+
+
 def _reason(exc: ValidationError) -> str:
+    """Each violation as field path, expected and got (at most three), one line."""
     parts = []
     for error in exc.errors(include_url=False)[:3]:
         if error["type"] == "json_invalid":
             parts.append(f"malformed JSON ({error['msg'].removeprefix('Invalid JSON: ')})")
             continue
         where = ".".join(str(part) for part in error["loc"]) or "record"
-        parts.append(f"{where}: {error['msg']}")
+        if error["type"] == "missing":
+            parts.append(f"{where}: required field missing")
+            continue
+        parts.append(f"{where}: expected {_expected(error['msg'])}, got {_got(error)}")
     more = len(exc.errors()) - 3
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
 
@@ -122,12 +136,12 @@ def _schema_drift(exc: ValidationError, source: str, stream: str) -> list[DriftO
         kind = error["type"]
         path = ".".join(str(part) for part in error["loc"] if not isinstance(part, int))
         if kind == "missing":
-            found.append(DriftObservation(source, stream, path, "missing_field", "", error["msg"]))
+            detail = f"{path} is missing, the contract requires it"
+            found.append(DriftObservation(source, stream, path, "missing_field", "", detail))
         elif kind != "json_invalid" and kind.endswith(_TYPE_ERRORS):
             observed = type(error.get("input")).__name__
-            found.append(
-                DriftObservation(source, stream, path, "type_changed", observed, error["msg"])
-            )
+            detail = f"expected {_expected(error['msg'])}, got {observed}"
+            found.append(DriftObservation(source, stream, path, "type_changed", observed, detail))
     return found
 
 
