@@ -47,7 +47,7 @@ from occ.config import Settings
 from occ.contracts.chatwoot import ConversationNode, MessageNode
 from occ.errors import ConfigError, ContractViolation, SourceError
 from occ.sources.base import RawRecord
-from occ.sources.http import EvidenceSink, RetryPolicy, discard_evidence, send
+from occ.sources.http import EvidenceSink, Pacer, RetryPolicy, discard_evidence, send
 
 __all__ = [
     "CONVERSATION_PAGE_SIZE",
@@ -67,27 +67,6 @@ MESSAGE_PAGE_SIZE = 20  # declared for ``before`` ("up to 20 messages")
 REQUESTS_PER_MINUTE = 60
 _CREDENTIAL_HINT = "OCC_CHATWOOT_API_TOKEN and OCC_CHATWOOT_ACCOUNT_ID (and OCC_CHATWOOT_URL)"
 _Model = TypeVar("_Model", bound=BaseModel)
-
-
-class _Pacer:
-    """Spaces requests at least ``60 / per_minute`` seconds apart, retries included."""
-
-    def __init__(
-        self, per_minute: int, sleep: Callable[[float], None], clock: Callable[[], float]
-    ) -> None:
-        self.interval = 60.0 / per_minute
-        self._sleep = sleep
-        self._clock = clock
-        self._last: float | None = None
-
-    def wait(self, at_least: float = 0.0) -> None:
-        """Sleep ``at_least`` seconds, longer if the previous request was too recent."""
-        delay = at_least
-        if self._last is not None:
-            delay = max(delay, self._last + self.interval - self._clock())
-        if delay > 0:
-            self._sleep(delay)
-        self._last = self._clock()
 
 
 class ChatwootClient:
@@ -127,7 +106,7 @@ class ChatwootClient:
         self._token = token
         self._evidence = evidence
         self._policy = policy or RetryPolicy()
-        self._pacer = _Pacer(requests_per_minute, sleep, clock)
+        self._pacer = Pacer(requests_per_minute, sleep, clock)
         self._max_pages = max_pages
 
     @property

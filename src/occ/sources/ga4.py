@@ -61,7 +61,7 @@ from occ.errors import (
     UpstreamUnavailable,
 )
 from occ.sources.base import RawRecord
-from occ.sources.http import RetryPolicy, discard_evidence
+from occ.sources.http import Pacer, RetryPolicy, discard_evidence
 
 __all__ = ["REQUESTS_PER_MINUTE", "Ga4Client", "analytics_client", "ga4_client", "load_credentials"]
 
@@ -123,26 +123,6 @@ def analytics_client(
     return BetaAnalyticsDataClient(transport=transport)
 
 
-class _Pacer:
-    """Spaces requests at least ``60 / per_minute`` seconds apart, retries included."""
-
-    def __init__(
-        self, per_minute: int, sleep: Callable[[float], None], clock: Callable[[], float]
-    ) -> None:
-        self.interval = 60.0 / per_minute
-        self._sleep = sleep
-        self._clock = clock
-        self._last: float | None = None
-
-    def wait(self, at_least: float = 0.0) -> None:
-        delay = at_least
-        if self._last is not None:
-            delay = max(delay, self._last + self.interval - self._clock())
-        if delay > 0:
-            self._sleep(delay)
-        self._last = self._clock()
-
-
 def _retry_after(exc: BaseException) -> float:
     response = getattr(exc, "response", None)
     value = str(response.headers.get("Retry-After", "")) if response is not None else ""
@@ -186,7 +166,7 @@ class Ga4Client:
         self._days = days
         self._evidence = evidence
         self._policy = policy or RetryPolicy()
-        self._pacer = _Pacer(requests_per_minute, sleep, clock)
+        self._pacer = Pacer(requests_per_minute, sleep, clock)
         self._api_host = api_host
         self._page_size = page_size
         self._max_pages = max_pages

@@ -33,11 +33,33 @@ from occ.errors import CredentialsRejected, RateLimited, SourceError, UpstreamUn
 __all__ = [
     "Evidence",
     "EvidenceSink",
+    "Pacer",
     "RetryPolicy",
     "RetryableResponse",
     "discard_evidence",
     "send",
 ]
+
+
+class Pacer:
+    """Spaces requests at least ``60 / per_minute`` seconds apart, retries included."""
+
+    def __init__(
+        self, per_minute: int, sleep: Callable[[float], None], clock: Callable[[], float]
+    ) -> None:
+        self.interval = 60.0 / per_minute
+        self._sleep = sleep
+        self._clock = clock
+        self._last: float | None = None
+
+    def wait(self, at_least: float = 0.0) -> None:
+        """Sleep ``at_least`` seconds, longer if the previous request was too recent."""
+        delay = at_least
+        if self._last is not None:
+            delay = max(delay, self._last + self.interval - self._clock())
+        if delay > 0:
+            self._sleep(delay)
+        self._last = self._clock()
 
 
 def discard_evidence(_: Evidence) -> None:
