@@ -123,3 +123,19 @@ def test_the_worker_gets_a_fact_and_percent_anomalies(events: Path) -> None:
     )
     (warning,) = sync_log_anomalies(calm)
     assert (warning.kpi, warning.severity) == ("sync_p95_ms", "warning")
+
+
+def test_durations_in_ms_keeps_fast_attempts_in_milliseconds(tmp_path: Path) -> None:
+    export = tmp_path / "events.ndjson"
+    export.write_text(
+        '{"decisionId": "a", "status": "SUCCESS", "durationMs": 4, "attempt": 1}\n'
+        '{"decisionId": "b", "status": "SUCCESS", "durationMs": 6, "attempt": 1}\n'
+    )
+    runner = CliRunner()
+    legacy = json.loads(runner.invoke(cli, ["analyze", "sync-log", str(export)]).stdout)
+    own = json.loads(
+        runner.invoke(cli, ["analyze", "sync-log", str(export), "--durations-in-ms"]).stdout
+    )
+    assert legacy["durationsMs"]["max"] == 6000.0  # the documented rule for older exports
+    assert own["durationsMs"]["max"] == 6.0
+    assert own["alerts"] == []

@@ -125,6 +125,26 @@ class Settings(BaseSettings):
     evidence_retention_days: int = Field(
         default=30, ge=1, description="Days raw upstream pages are kept as evidence"
     )
+    worker_sync_seconds: float = Field(
+        default=60.0, gt=0, description="Seconds between two decision and fact syncs of occ worker"
+    )
+    worker_refresh_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        description="Minutes between two live refreshes of the configured sources (occ worker)",
+    )
+    worker_health_minutes: float = Field(
+        default=60.0,
+        gt=0,
+        description="Minutes between two sync-health checks (sync-log analysis of that window, "
+        "parity) of occ worker",
+    )
+    worker_lock_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="Lease of a worker's job lock, renewed while the job runs; a crashed "
+        "worker's job is taken over after it",
+    )
 
     @classmethod
     def settings_customise_sources(

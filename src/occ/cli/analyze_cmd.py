@@ -13,6 +13,7 @@ import typer
 from occ.cli.shared import ConfigOption, handles_errors, out, parse_now, settings_from
 from occ.errors import ConfigError, InputFileError
 from occ.ops.sync_log import analyze_sync_log
+from occ.ops.sync_log_sql import SECONDS_BELOW
 
 __all__ = ["analyze_app"]
 
@@ -50,6 +51,13 @@ def sync_log(
             help="Alert above this p95 duration in ms (default: sync_p95_ms_alert)",
         ),
     ] = None,
+    durations_in_ms: Annotated[
+        bool,
+        typer.Option(
+            "--durations-in-ms",
+            help="Every duration is in ms (occ's own export): do not read values under 10 as s",
+        ),
+    ] = False,
     now: Annotated[
         str | None,
         typer.Option(help="Analysis time recorded as generatedAt, ISO-8601 (default: now)"),
@@ -70,6 +78,7 @@ def sync_log(
         p95_ms_alert=p95,
         generated_at=parse_now(now),
         source=source,
+        seconds_below=None if durations_in_ms else SECONDS_BELOW,
     )
     text = json.dumps(summary, indent=2, ensure_ascii=False) + "\n"
     if out_path is None:

@@ -35,6 +35,7 @@ from occ.cli.shared import (
     settings_from,
 )
 from occ.cli.sources_cmd import sources_app
+from occ.cli.worker_cmd import worker
 from occ.config import Settings
 from occ.errors import ConfigError, InputFileError
 from occ.refresh import QUARANTINE_EXIT_CODE, RefreshReport, run_refresh
@@ -313,6 +314,7 @@ app.add_typer(contracts_app, name="contracts")
 app.add_typer(decisions_app, name="decisions")
 app.add_typer(analyze_app, name="analyze")
 app.command("parity")(parity)
+app.command("worker")(worker)
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ from occ.ops.sync_log_sql import (
     RETRIES_SQL,
     SAMPLE_LIMIT,
     SCOPES_SQL,
+    SECONDS_BELOW,
     SKIPPED,
     STATUSES_SQL,
     SUCCESS,
@@ -68,6 +69,7 @@ def analyze_sync_log(
     p95_ms_alert: float,
     generated_at: datetime,
     source: str | None = None,
+    seconds_below: float | None = SECONDS_BELOW,
 ) -> dict[str, Any]:
     """The summary of the sync events in ``path`` (NDJSON), with the breached alerts.
 
@@ -78,6 +80,9 @@ def analyze_sync_log(
         p95_ms_alert: p95 duration (ms) above which an alert is listed.
         generated_at: the analysis time, recorded as ``generatedAt``.
         source: name recorded as ``source`` (default: ``path`` as given).
+        seconds_below: a duration under this is read as seconds (older pipelines' exports);
+            None for an export known to be in milliseconds, such as occ's own, where a
+            3 ms attempt must stay 3 ms.
 
     Raises:
         InputFileError: ``path`` is missing, a directory, unreadable, or not NDJSON text.
@@ -85,7 +90,8 @@ def analyze_sync_log(
     _check_readable(path)
     with _connection() as (connection, workdir):
         try:
-            summary = _summary(connection, sql_string(_safe_path(path, workdir)))
+            literal = sql_string(_safe_path(path, workdir))
+            summary = _summary(connection, literal, seconds_below)
         except duckdb.Error as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputFileError(
@@ -160,10 +166,12 @@ def _connection() -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
             connection.close()
 
 
-def _summary(connection: duckdb.DuckDBPyConnection, literal: str) -> dict[str, Any]:
+def _summary(
+    connection: duckdb.DuckDBPyConnection, literal: str, seconds_below: float | None
+) -> dict[str, Any]:
     """Scan the file into the ``agg`` table, then read every section out of it."""
     connection.execute("SET preserve_insertion_order = false")
-    connection.execute(f"CREATE TEMP TABLE agg AS {aggregate_sql(literal)}")
+    connection.execute(f"CREATE TEMP TABLE agg AS {aggregate_sql(literal, seconds_below)}")
     outcomes = {int(k): int(n) for k, n in connection.execute(OUTCOMES_SQL).fetchall()}
     empty, skipped = outcomes.pop(EMPTY, 0), outcomes.pop(SKIPPED, 0)
     objects, parse = _parse(connection, literal, empty, skipped)

@@ -212,7 +212,7 @@ _SAMPLE_TYPE: Final = (
 )
 
 
-def aggregate_sql(path_literal: str) -> str:
+def aggregate_sql(path_literal: str, seconds_below: float | None = SECONDS_BELOW) -> str:
     """One scan of the file into every breakdown, as rows ``(kind, …)`` for a temp table.
 
     Kinds: ``hour`` (hour, outcome → count, min/max timestamp; hour NULL without one),
@@ -232,10 +232,10 @@ def aggregate_sql(path_literal: str) -> str:
         ]
     )
     absent = " AND ".join(f"{column} IS NULL" for column, _ in _FIELDS.values())
-    ms = (
-        f"CASE WHEN duration < 0 OR NOT isfinite(duration) THEN NULL"
-        f" WHEN duration < {SECONDS_BELOW} THEN duration * 1000 ELSE duration END"
+    seconds = (
+        "" if seconds_below is None else f" WHEN duration < {seconds_below} THEN duration * 1000"
     )
+    ms = f"CASE WHEN duration < 0 OR NOT isfinite(duration) THEN NULL{seconds} ELSE duration END"
     ts = (
         f"COALESCE(ts_iso, CASE WHEN ts_num >= {EPOCH_MS_FROM:.0f} THEN ts_num"
         " ELSE ts_num * 1000 END)"
