@@ -17,9 +17,8 @@ from typing import Any
 
 import pytest
 import typer
-from click.testing import Result
 from sqlalchemy import Engine, select
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from fakes import shopify_server
 from fakes.shopify_server import ShopifyFake, make_orders, variant
