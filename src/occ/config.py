@@ -145,6 +145,31 @@ class Settings(BaseSettings):
         description="Lease of a worker's job lock, renewed while the job runs; a crashed "
         "worker's job is taken over after it",
     )
+    web_host: str = Field(
+        default="127.0.0.1", description="Address occ serve binds (loopback unless you mean it)"
+    )
+    web_port: int = Field(default=8000, ge=1, le=65535, description="Port occ serve listens on")
+    web_secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs session cookies (default: one generated and kept in the store)",
+    )
+    web_secure_cookies: bool = Field(
+        default=False, description="Send the session cookie over HTTPS only (behind TLS)"
+    )
+    web_session_hours: float = Field(
+        default=12.0, gt=0, description="Hours a dashboard session lasts"
+    )
+    signin_max_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins per e-mail or client before a lockout"
+    )
+    signin_lockout_minutes: float = Field(
+        default=15.0, gt=0, description="Window in which failed sign-ins are counted"
+    )
+    action_quiet_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="Hours a decided action (same KPI, kind and entity) stays out of the queue",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import httpx
 import typer
 from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import Engine
 
 from occ import __version__
 from occ.cli.analyze_cmd import analyze_app
@@ -21,6 +18,7 @@ from occ.cli.contracts_cmd import contracts_app
 from occ.cli.decisions_cmd import decisions_app
 from occ.cli.parity_cmd import parity
 from occ.cli.render import render_kpis, render_refresh
+from occ.cli.serve_cmd import check_port, serve, serve_app
 from occ.cli.shared import (
     ConfigOption,
     DbOption,
@@ -35,17 +33,14 @@ from occ.cli.shared import (
     settings_from,
 )
 from occ.cli.sources_cmd import sources_app
+from occ.cli.users_cmd import DEMO_OPERATOR, demo_operator_link, users_app
 from occ.cli.worker_cmd import worker
 from occ.config import Settings
-from occ.errors import ConfigError, InputFileError
+from occ.errors import ConfigError
 from occ.refresh import QUARANTINE_EXIT_CODE, RefreshReport, run_refresh
+from occ.refresh.choose import offline_payloads, source_payloads
 from occ.refresh.forecasts import METRICS, Metric, metric_series, run_backtest, run_forecast
 from occ.refresh.view import kpis_document
-from occ.sources.base import SourcePayloads
-from occ.sources.demo import demo_payloads
-from occ.sources.live import live_payloads
-from occ.sources.recorded import recorded_payloads
-from occ.store.cursors import load_cursor
 from occ.store.engine import masked_url
 from occ.store.records import load_shop
 from occ.store.runs import latest_run
@@ -61,37 +56,14 @@ app = typer.Typer(
 )
 
 
-def _live_payloads(
-    settings: Settings, now: datetime, engine: Engine, http: httpx.Client
-) -> SourcePayloads:
-    def orders_cursor(shop: str) -> str | None:
-        with engine.connect() as connection:
-            return load_cursor(connection, shop, "shopify", "shopify.orders")
-
-    return live_payloads(settings, http, orders_cursor=orders_cursor, now=now)
-
-
-def _offline_payloads(source: str, settings: Settings, now: datetime) -> SourcePayloads | None:
-    """Demo and recorded folders, checked before any database is opened (None for live)."""
-    if source == "demo":
-        return demo_payloads(settings.demo_seed, now)
-    if source.startswith("dir:"):
-        return recorded_payloads(Path(source.removeprefix("dir:")).expanduser())
-    if source == "live":
-        return None
-    raise InputFileError(f"unknown source {source!r}; use demo, live or dir:PATH")
-
-
 def _refresh(
     settings: Settings, now: datetime, source: str, seed: int | None = None
 ) -> RefreshReport:
-    offline = (
-        demo_payloads(seed, now) if seed is not None else _offline_payloads(source, settings, now)
-    )
+    offline = offline_payloads(source, settings, now, seed)  # fails before the db is opened
     engine = open_engine(settings)
     try:
         with http_client(settings) as http:
-            payloads = offline or _live_payloads(settings, now, engine, http)
+            payloads = offline or source_payloads(source, settings, now, engine, http, seed)
             for notice in payloads.notices:
                 err.print(f"[yellow]notice:[/] {escape(notice)}", highlight=False)
             with progress() as step:
@@ -138,19 +110,45 @@ def refresh(
 def demo(
     seed: Annotated[int | None, typer.Option(help="Seed of the demo store")] = None,
     now: NowOption = None,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve/--no-serve", help="End by serving the dashboard (default) or not"),
+    ] = True,
+    port: Annotated[int | None, typer.Option(help="Dashboard port (default 8000)")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Build the deterministic demo store (no credentials) and show its five KPI tiles."""
+    """Build the deterministic demo store (no credentials), show its five KPI tiles, and serve
+    its dashboard with a one-time sign-in link."""
     settings = settings_from(config, db)
     moment = parse_now(now)
+    host, bind_port = settings.web_host, port or settings.web_port
+    if serve:
+        check_port(host, bind_port)  # before the work, not after it
     report = _refresh(settings, moment, "demo", seed if seed is not None else settings.demo_seed)
     out.print(
         f"Demo store {report.shop.domain} in {masked_url(settings.resolved_database_url())}. "
         "Next: occ kpis --json · occ forecast sales --horizon 7",
         highlight=False,
     )
-    _exit_for(report)
+    if not serve:
+        _exit_for(report)
+        return
+    engine = open_engine(settings)
+    try:
+        with engine.begin() as connection:
+            token = demo_operator_link(connection, datetime.now(UTC))
+        address = f"http://{host}:{bind_port}"
+        out.print(f"Dashboard: {address}/", highlight=False, soft_wrap=True)
+        out.print(
+            f"Sign in as {DEMO_OPERATOR}: {address}/signin/link?token={token} "
+            "(one-time link, valid 1 h; Ctrl-C stops the server)",
+            highlight=False,
+            soft_wrap=True,
+        )
+        serve_app(settings, engine, host, bind_port)
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -315,6 +313,8 @@ app.add_typer(decisions_app, name="decisions")
 app.add_typer(analyze_app, name="analyze")
 app.command("parity")(parity)
 app.command("worker")(worker)
+app.command("serve")(serve)
+app.add_typer(users_app, name="users")
 
 
 def main() -> None:

@@ -15,7 +15,14 @@ from occ.store.engine import masked_url
 from occ.store.outbox import enqueue
 from occ.store.tables import DecisionLog
 
-__all__ = ["DECISIONS", "Decision", "add_decision", "list_decisions"]
+__all__ = [
+    "DECISIONS",
+    "Decision",
+    "add_decision",
+    "insert_decision",
+    "list_decisions",
+    "new_decision",
+]
 
 DECISIONS = cast(Table, DecisionLog.__table__)
 _LIMITS = {"scope": 64, "actor": 255, "action": 255, "shop_domain": 255, "external_ref": 255}
@@ -53,8 +60,7 @@ def _validate(values: dict[str, Any]) -> None:
         raise InputFileError('--payload must be a JSON object, e.g. \'{"sku": "HRP-1"}\'')
 
 
-def add_decision(
-    engine: Engine,
+def new_decision(
     *,
     scope: str,
     actor: str,
@@ -67,11 +73,10 @@ def add_decision(
     payload: dict[str, Any] | None = None,
     decision_id: str | None = None,
 ) -> Decision:
-    """Write a decision and its outbox entry in one transaction (transactional outbox).
+    """A validated decision, not yet written.
 
     Raises:
         InputFileError: a required field is empty or a value is too long.
-        StoreError: the primary store failed; nothing was written.
     """
     decision = Decision(
         id=decision_id or str(uuid.uuid4()),
@@ -85,12 +90,35 @@ def add_decision(
         payload=payload,
         created_at=now,
     )
-    values = asdict(decision)
-    _validate(values)
+    _validate(asdict(decision))
+    return decision
+
+
+def insert_decision(connection: Connection, decision: Decision) -> None:
+    """Write ``decision`` and its outbox entry in the caller's transaction."""
+    connection.execute(insert(DECISIONS).values(**asdict(decision)))
+    enqueue(
+        connection,
+        kind="decision",
+        ref_id=decision.id,
+        at=decision.created_at,
+        scope=decision.scope,
+    )
+
+
+def add_decision(engine: Engine, **fields: Any) -> Decision:
+    """Write a decision and its outbox entry in one transaction (transactional outbox).
+
+    ``fields`` are those of :func:`new_decision`.
+
+    Raises:
+        InputFileError: a required field is empty or a value is too long.
+        StoreError: the primary store failed; nothing was written.
+    """
+    decision = new_decision(**fields)
     try:
         with engine.begin() as connection:
-            connection.execute(insert(DECISIONS).values(**values))
-            enqueue(connection, kind="decision", ref_id=decision.id, at=now, scope=decision.scope)
+            insert_decision(connection, decision)
     except SQLAlchemyError as exc:
         raise StoreError(
             f"cannot record the decision in {masked_url(str(engine.url))}: "
@@ -100,12 +128,27 @@ def add_decision(
 
 
 def list_decisions(
-    connection: Connection, *, scope: str | None = None, limit: int | None = None
+    connection: Connection,
+    *,
+    scope: str | None = None,
+    actor: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[Decision]:
-    """Decisions, newest first (optionally of one scope)."""
+    """Decisions, newest first, optionally of one scope and actor, in ``[since, until)``."""
     query = select(DECISIONS).order_by(DECISIONS.c.created_at.desc(), DECISIONS.c.id)
     if scope is not None:
         query = query.where(DECISIONS.c.scope == scope)
+    if actor is not None:
+        query = query.where(DECISIONS.c.actor == actor)
+    if since is not None:
+        query = query.where(DECISIONS.c.created_at >= since)
+    if until is not None:
+        query = query.where(DECISIONS.c.created_at < until)
     if limit is not None:
         query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
     return [Decision(**dict(row)) for row in connection.execute(query).mappings()]

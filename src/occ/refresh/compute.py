@@ -173,6 +173,10 @@ def _compute(
         return read_and_compute()
 
 
+_HISTORY_SHOWN = 14
+"""Days of fitted history kept with a forecast fact (the dashboard's sparkline)."""
+
+
 def _forecast(
     series: list[tuple[date, float]],
     config: ForecastConfig,
@@ -192,8 +196,9 @@ def _forecasts(
     config: KpiConfig,
     forecast_config: ForecastConfig,
     results: dict[str, BaseModel | None],
-) -> list[tuple[str, str | None, float | None, ForecastResult]]:
-    """Forecasts made from history up to the last complete day, with the value to check.
+) -> list[tuple[str, str | None, float | None, ForecastResult, list[tuple[date, float]]]]:
+    """Forecasts made from history up to the last complete day, with the value to check
+    and the history they were fitted on (its last days are shown beside the band).
 
     Unit forecasts (for the variants under their cover threshold) project stock-outs; they
     carry no observed value because a single day's unit sales is too sparse to band-check.
@@ -201,7 +206,7 @@ def _forecasts(
     today = _local_today(now, shop.timezone)
     start = today - timedelta(days=forecast_config.fit_days)
     yesterday = today - timedelta(days=1)
-    out: list[tuple[str, str | None, float | None, ForecastResult]] = []
+    out: list[tuple[str, str | None, float | None, ForecastResult, list[tuple[date, float]]]] = []
     sales = results["sales_delta"]
     inventory = results["inventory_cover"]
     at_risk = (
@@ -214,26 +219,27 @@ def _forecasts(
         since = datetime.combine(start, datetime.min.time(), ZoneInfo(shop.timezone))
         orders = store.load_orders(connection, shop.domain, since - timedelta(days=1), now)
     if isinstance(sales, SalesResult):
-        series = daily_revenue(orders, shop.timezone, start, yesterday)
-        made = _forecast([(day, float(v)) for day, v in series], forecast_config, "sales")
+        revenue = [
+            (day, float(v)) for day, v in daily_revenue(orders, shop.timezone, start, yesterday)
+        ]
+        made = _forecast(revenue, forecast_config, "sales")
         if made is not None:
-            out.append(("sales_delta", None, float(sales.current), made))
+            out.append(("sales_delta", None, float(sales.current), made, revenue))
     for variant in at_risk:
         units = daily_units(
             orders, shop.timezone, start, yesterday, variant.variant_id, variant.sku
         )
-        made = _forecast(
-            [(day, float(v)) for day, v in units], forecast_config, "units", variant.variant_id
-        )
+        unit_series = [(day, float(v)) for day, v in units]
+        made = _forecast(unit_series, forecast_config, "units", variant.variant_id)
         if made is not None:
-            out.append(("inventory_cover", variant.variant_id, None, made))
+            out.append(("inventory_cover", variant.variant_id, None, made, unit_series))
     sla = results["sla_breach_rate"]
     if isinstance(sla, SlaResult):
         conversations = store.load_conversations(connection, shop.domain, ("open", "pending"))
         rates = daily_breach_rate(conversations, shop.timezone, start, yesterday, config.sla)
         made = _forecast(rates, forecast_config, "breach-rate")
         if made is not None:
-            out.append(("sla_breach_rate", None, sla.value, made))
+            out.append(("sla_breach_rate", None, sla.value, made, rates))
     traffic = results["traffic_anomalies"]
     if isinstance(traffic, TrafficResult):
         days = store.load_landing_page_days(connection, shop.domain, start, yesterday)
@@ -243,7 +249,8 @@ def _forecasts(
             history = [(day, float(v)) for day, v in series_i[:-1]]
             made = _forecast(history, forecast_config, "sessions", page.landing_page)
             if made is not None:
-                out.append(("traffic_anomalies", page.landing_page, float(series_i[-1][1]), made))
+                observed = float(series_i[-1][1])
+                out.append(("traffic_anomalies", page.landing_page, observed, made, history))
     return out
 
 
@@ -306,7 +313,7 @@ def compute_and_record(
         inventory=_typed(results["inventory_cover"], InventoryResult),
         fulfillment=_typed(results["fulfillment_issue_rate"], FulfillmentResult),
     )
-    for kpi, key, observed, made in _forecasts(
+    for kpi, key, observed, made, history in _forecasts(
         connection, shop, now, config, forecast_config, results
     ):
         snapshot.forecasts.append(made)
@@ -316,7 +323,14 @@ def compute_and_record(
                 shop=shop.domain,
                 fact_type=f"forecast.{made.metric}",
                 scope=KPI_SCOPES[kpi],
-                value={**_dump(made), "observed": observed},
+                value={
+                    **_dump(made),
+                    "observed": observed,
+                    "history": [
+                        {"date": day.isoformat(), "value": v}
+                        for day, v in history[-_HISTORY_SHOWN:]
+                    ],
+                },
                 metadata={**meta_base, "config": _dump(forecast_config)},
                 now=generated_at,
             )

@@ -27,6 +27,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from occ.store.types import DecimalText, UtcDateTime
 
 __all__ = [
+    "ActionDecision",
+    "AppSecret",
     "Base",
     "ChatwootConversation",
     "ChatwootMessage",
@@ -35,11 +37,14 @@ __all__ = [
     "DriftFinding",
     "GaLandingPageDay",
     "JobLock",
+    "OperatorUser",
     "OutboxEntry",
     "QuarantinedRecord",
     "RefreshRun",
     "SchemaSnapshot",
     "Shop",
+    "SigninAttempt",
+    "SigninLink",
     "ShopifyLineItem",
     "ShopifyOrder",
     "ShopifyVariant",
@@ -345,3 +350,65 @@ class JobLock(Base):
     holder: Mapped[str] = mapped_column(String(255))
     acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class OperatorUser(Base):
+    """An operator who signs in to the dashboard (argon2 password hash; API token as SHA-256)."""
+
+    __tablename__ = "operator_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SigninAttempt(Base):
+    """Each sign-in attempt, so that failed ones can be rate limited across processes."""
+
+    __tablename__ = "signin_attempt"
+    __table_args__ = (
+        Index("ix_signin_attempt_email_at", "email", "at"),
+        Index("ix_signin_attempt_client_at", "client", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(255))
+    client: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class SigninLink(Base):
+    """A one-time sign-in link (``occ demo``, ``occ users link``); only its SHA-256 is kept."""
+
+    __tablename__ = "signin_link"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ActionDecision(Base):
+    """The one decision taken on a suggested action: its key makes a second one impossible."""
+
+    __tablename__ = "action_decision"
+    __table_args__ = (Index("ix_action_decision_subject", "subject", "decided_at"),)
+
+    action_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255))  # kpi/kind/entity, stable across runs
+    decision_id: Mapped[str] = mapped_column(String(36))
+    verdict: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AppSecret(Base):
+    """Secrets occ generates for itself (the session-signing key), shared by its processes."""
+
+    __tablename__ = "app_secret"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -1,0 +1,312 @@
+"""Suggested actions of the anomalies, and the operator's verdict on each (a decision).
+
+Every anomaly fact of a refresh carries actions: reply to a breached conversation with a
+template, reorder a variant, expedite a stuck order, review a landing page or a sales drop.
+An action's ``id`` names the anomaly fact it came from; its ``subject`` (KPI, kind, entity)
+stays the same from one refresh to the next, so that an action decided on an hour ago does
+not come back with the next refresh while the decision is fresh (``quiet``).
+
+A verdict writes the decision, its outbox entry and an ``action_decision`` row keyed by the
+action id in one transaction: a second verdict on the same action is refused
+(:class:`ActionAlreadyDecided`), whichever process or request comes second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, cast
+
+from sqlalchemy import Connection, Engine, Table, insert, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from occ.decisions.log import Decision, insert_decision, new_decision
+from occ.decisions.templates import template_for
+from occ.errors import NotFoundError, OccError, StoreError
+from occ.store.engine import masked_url
+from occ.store.facts import FactRow
+from occ.store.tables import ActionDecision
+
+__all__ = [
+    "VERDICTS",
+    "ActionAlreadyDecided",
+    "SuggestedAction",
+    "Verdict",
+    "decide",
+    "decided_actions",
+    "open_actions",
+    "suggested_actions",
+]
+
+Verdict = Literal["approve", "reject", "snooze"]
+VERDICTS: tuple[Verdict, ...] = ("approve", "reject", "snooze")
+_ACTIONS = cast(Table, ActionDecision.__table__)
+_STUCK_ORDERS = 10
+"""Oldest stuck orders that get an "expedite" action each (the tile lists them all)."""
+
+
+class ActionAlreadyDecided(OccError):
+    """A verdict on an action that already has one (HTTP 409)."""
+
+    exit_code = 9
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestedAction:
+    """One thing the operator can approve, reject or snooze."""
+
+    id: str
+    subject: str
+    fact_id: int
+    kpi: str
+    scope: str
+    kind: str
+    entity: str
+    title: str
+    detail: str
+    severity: str
+    payload: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "subject": self.subject,
+            "factId": self.fact_id,
+            "kpi": self.kpi,
+            "scope": self.scope,
+            "kind": self.kind,
+            "entity": self.entity,
+            "title": self.title,
+            "detail": self.detail,
+            "severity": self.severity,
+            "payload": dict(self.payload),
+        }
+
+
+def _action(
+    anomaly: FactRow, kind: str, entity: str, title: str, detail: str, **payload: Any
+) -> SuggestedAction:
+    kpi = str(anomaly.value.get("kpi"))
+    return SuggestedAction(
+        id=f"{anomaly.id}:{kind}:{entity}",
+        subject=f"{kpi}:{kind}:{entity}",
+        fact_id=anomaly.id,
+        kpi=kpi,
+        scope=anomaly.scope,
+        kind=kind,
+        entity=entity,
+        title=title,
+        detail=detail,
+        severity=str(anomaly.value.get("severity", "none")),
+        payload=payload,
+    )
+
+
+def _for_anomaly(anomaly: FactRow, kpi_result: Mapping[str, Any]) -> list[SuggestedAction]:
+    value = anomaly.value
+    kpi, key, message = value.get("kpi"), value.get("key"), str(value.get("message", ""))
+    if kpi == "sales_delta":
+        day = str(anomaly.metadata.get("now", ""))[:10]
+        skus = ", ".join(item["sku"] for item in kpi_result.get("top_skus", [])[:3])
+        return [
+            _action(
+                anomaly,
+                "review_sales",
+                day,
+                "Review the sales drop: checkout, payments, promotions and the top SKUs",
+                f"{message} Top SKUs of the day: {skus or 'none'}.",
+            )
+        ]
+    if kpi == "sla_breach_rate":
+        actions = []
+        for item in kpi_result.get("breached", []):
+            template = template_for(item.get("labels", []))
+            name, conversation = item["customer_name"], item["conversation_id"]
+            actions.append(
+                _action(
+                    anomaly,
+                    "reply",
+                    str(conversation),
+                    f"Reply to {name} with template “{template.title}”",
+                    f"Conversation {conversation} has waited {item['minutes_waiting']} min "
+                    f"(SLA {item['sla_minutes']} min). {template.body}",
+                    conversationId=conversation,
+                    customerName=name,
+                    template=template.key,
+                    breachedAt=_breached_at(item),
+                )
+            )
+        return actions
+    if kpi == "traffic_anomalies" and key:
+        return [
+            _action(
+                anomaly,
+                "review_page",
+                str(key),
+                f"Review landing page {key}",
+                f"{message} Check the page's content, stock, search snippet and links to it.",
+                landingPage=key,
+            )
+        ]
+    if kpi == "inventory_cover" and key:
+        variant = next(
+            (v for v in kpi_result.get("variants", []) if v.get("variant_id") == key), None
+        )
+        if variant is None or not variant.get("reorder_quantity"):
+            return []
+        label = variant.get("sku") or variant.get("title") or key
+        quantity = int(variant["reorder_quantity"])
+        return [
+            _action(
+                anomaly,
+                "reorder",
+                str(key),
+                f"Reorder {quantity} units of {label}",
+                message,
+                variantId=key,
+                sku=variant.get("sku"),
+                quantity=quantity,
+            )
+        ]
+    if kpi == "fulfillment_issue_rate":
+        return [
+            _action(
+                anomaly,
+                "expedite",
+                issue["order_id"],
+                f"Expedite order {issue['name']}",
+                f"{issue['name']} is {issue['status']} after {issue['age_hours']:.0f} h.",
+                orderId=issue["order_id"],
+                orderName=issue["name"],
+                status=issue["status"],
+            )
+            for issue in kpi_result.get("issues", [])[:_STUCK_ORDERS]
+        ]
+    return []
+
+
+def _breached_at(item: Mapping[str, Any]) -> str:
+    last = datetime.fromisoformat(str(item["last_customer_message_at"]).replace("Z", "+00:00"))
+    return (last + timedelta(minutes=int(item["sla_minutes"]))).isoformat()
+
+
+def suggested_actions(
+    anomalies: Iterable[FactRow], kpi_facts: Mapping[int, FactRow]
+) -> list[SuggestedAction]:
+    """The actions of ``anomalies`` (warning or critical), one per subject, in anomaly order.
+
+    ``kpi_facts`` are the KPI facts the anomalies point at (``metadata.kpiFactId``).
+    """
+    seen: set[str] = set()
+    actions: list[SuggestedAction] = []
+    for anomaly in anomalies:
+        if anomaly.value.get("severity") not in ("warning", "critical"):
+            continue
+        kpi_fact = kpi_facts.get(int(anomaly.metadata.get("kpiFactId") or 0))
+        result = (kpi_fact.value.get("result") or {}) if kpi_fact is not None else {}
+        for action in _for_anomaly(anomaly, result):
+            if action.subject not in seen:
+                seen.add(action.subject)
+                actions.append(action)
+    return actions
+
+
+def decided_actions(
+    connection: Connection, actions: Iterable[SuggestedAction], since: datetime
+) -> set[str]:
+    """Ids of ``actions`` decided on, or whose subject was decided on since ``since``."""
+    wanted = list(actions)
+    if not wanted:
+        return set()
+    ids = [action.id for action in wanted]
+    subjects = [action.subject for action in wanted]
+    decided_ids: set[str] = set()
+    decided_subjects: set[str] = set()
+    for chunk in range(0, len(ids), 500):
+        rows = connection.execute(
+            select(_ACTIONS.c.action_id, _ACTIONS.c.subject, _ACTIONS.c.decided_at).where(
+                _ACTIONS.c.action_id.in_(ids[chunk : chunk + 500])
+                | (
+                    _ACTIONS.c.subject.in_(subjects[chunk : chunk + 500])
+                    & (_ACTIONS.c.decided_at >= since)
+                )
+            )
+        )
+        for row in rows:
+            decided_ids.add(row.action_id)
+            if row.decided_at >= since:
+                decided_subjects.add(row.subject)
+    return {a.id for a in wanted if a.id in decided_ids or a.subject in decided_subjects}
+
+
+def open_actions(
+    connection: Connection, actions: list[SuggestedAction], now: datetime, quiet: timedelta
+) -> list[SuggestedAction]:
+    """``actions`` still waiting for a verdict (the approvals queue)."""
+    done = decided_actions(connection, actions, now - quiet)
+    return [action for action in actions if action.id not in done]
+
+
+def decide(
+    engine: Engine,
+    action: SuggestedAction,
+    verdict: str,
+    *,
+    actor: str,
+    now: datetime,
+    shop: str,
+    rationale: str | None = None,
+) -> Decision:
+    """Record the operator's verdict on ``action`` as a decision (with its outbox entry).
+
+    Raises:
+        NotFoundError: ``verdict`` is not approve, reject or snooze.
+        ActionAlreadyDecided: the action already has a verdict; nothing was written.
+        InputFileError: the rationale is too long or a field is empty.
+        StoreError: the primary store failed; nothing was written.
+    """
+    if verdict not in VERDICTS:
+        raise NotFoundError(f"unknown verdict {verdict!r}; use approve, reject or snooze")
+    decision = new_decision(
+        scope=action.scope,
+        actor=actor,
+        action=f"{verdict}: {action.title}"[:255],
+        now=now,
+        rationale=(rationale or "").strip() or None,
+        evidence_url=f"/facts/{action.fact_id}",
+        shop_domain=shop,
+        external_ref=action.id[:255],
+        payload={
+            "verdict": verdict,
+            "actionId": action.id,
+            "subject": action.subject,
+            "kind": action.kind,
+            "kpi": action.kpi,
+            "entity": action.entity,
+            "factId": action.fact_id,
+            **action.payload,
+        },
+    )
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(_ACTIONS).values(
+                    action_id=action.id,
+                    subject=action.subject,
+                    decision_id=decision.id,
+                    verdict=verdict,
+                    decided_at=now,
+                )
+            )
+            insert_decision(connection, decision)
+    except IntegrityError:
+        raise ActionAlreadyDecided(
+            f"action {action.id} was already decided; nothing was recorded — reload the queue"
+        ) from None
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot record the decision in {masked_url(str(engine.url))}: "
+            f"{type(exc).__name__}; nothing was written — check the database"
+        ) from exc
+    return decision

@@ -1,0 +1,197 @@
+"""``create_app``: the dashboard (server-rendered pages) and its JSON API, one FastAPI app.
+
+Every asset is served by occ itself (no CDN, no external font). Errors a user can cause
+become a page (or problem JSON under ``/api``) with the right status and one line that says
+what to do; a database that goes away answers 503 until it is back (the pool re-connects).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from occ import __version__
+from occ.config import Settings
+from occ.decisions.actions import ActionAlreadyDecided
+from occ.errors import NotFoundError, OccError, StoreError
+from occ.store.engine import masked_url, open_store
+from occ.store.operators import app_secret
+from occ.web import api, pages
+from occ.web.context import STATIC_DIR, TEMPLATES_DIR, WebContext, request_id
+from occ.web.filters import install_filters
+from occ.web.refresher import Refresher
+from occ.web.security import CsrfRejected, SignInRequired
+from occ.web.tiles import DashboardCache
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("occ.web")
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def _wants_json(request: Request) -> bool:
+    return (
+        request.url.path.startswith("/api/")
+        or "application/json" in request.headers.get("accept", "").split(",")[0]
+    )
+
+
+def _problem(request: Request, status: int, title: str, detail: str) -> Response:
+    if _wants_json(request):
+        return JSONResponse(
+            {"type": "about:blank", "title": title, "status": status, "detail": detail},
+            status_code=status,
+            media_type="application/problem+json",
+        )
+    ctx: WebContext = request.app.state.ctx
+    return ctx.templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "title": title, "detail": detail, "principal": None},
+        status_code=status,
+    )
+
+
+def create_app(
+    settings: Settings,
+    engine: Engine | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
+    """The dashboard app over ``engine`` (default: the settings' store, migrated)."""
+    store = engine or open_store(settings.resolved_database_url())
+    now = clock or (lambda: datetime.now(UTC))
+    secret = (
+        settings.web_secret_key.get_secret_value()
+        if settings.web_secret_key is not None
+        else app_secret(store, "session-signing-key", now())
+    )
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    install_filters(templates.env)
+    app = FastAPI(
+        title="occ — Operator Control Center",
+        version=__version__,
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.ctx = WebContext(
+        settings=settings,
+        engine=store,
+        cache=DashboardCache(),
+        refresher=Refresher(store, settings, now),
+        templates=templates,
+        clock=now,
+    )
+
+    @app.middleware("http")
+    async def headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request.state.request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request_id(request)
+        response.headers.setdefault("Content-Security-Policy", _CSP)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="occ_session",
+        max_age=int(timedelta(hours=settings.web_session_hours).total_seconds()),
+        same_site="lax",
+        https_only=settings.web_secure_cookies,
+    )
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
+        if _wants_json(request) or request.method != "GET":
+            response = _problem(request, 401, "Sign-in required", str(exc))
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={_quote(target)}", status_code=303)
+
+    @app.exception_handler(CsrfRejected)
+    async def csrf_rejected(request: Request, exc: CsrfRejected) -> Response:
+        return _problem(
+            request,
+            403,
+            "CSRF check failed",
+            "the form or request lacks this session's CSRF token; reload the page and retry",
+        )
+
+    @app.exception_handler(ActionAlreadyDecided)
+    async def already_decided(request: Request, exc: ActionAlreadyDecided) -> Response:
+        return _problem(request, 409, "Already decided", str(exc))
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(request: Request, exc: NotFoundError) -> Response:
+        return _problem(request, 404, "Not found", str(exc))
+
+    @app.exception_handler(StoreError)
+    @app.exception_handler(SQLAlchemyError)
+    async def store_down(request: Request, exc: Exception) -> Response:
+        log.warning("store unavailable: %s", type(exc).__name__)
+        return _problem(
+            request,
+            503,
+            "Database unavailable",
+            f"the store {masked_url(str(store.url))} does not answer; occ keeps running and "
+            "recovers when it is back — check the database",
+        )
+
+    @app.exception_handler(OccError)
+    async def occ_error(request: Request, exc: OccError) -> Response:
+        return _problem(request, 400, "Bad request", str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, exc: RequestValidationError) -> Response:
+        first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        return _problem(
+            request,
+            400,
+            "Malformed request",
+            f"{where or 'request'}: {first.get('msg', 'invalid')}; fix the form or JSON and retry",
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return _problem(
+                request, 404, "Not found", f"no page at {request.url.path}; go to the overview"
+            )
+        return _problem(request, exc.status_code, "Error", str(exc.detail))
+
+    return app
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")

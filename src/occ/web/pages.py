@@ -1,0 +1,354 @@
+"""The dashboard's HTML pages: overview, tile detail, fact, approvals, history, metrics, sign-in."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+
+from occ.decisions.actions import decide
+from occ.decisions.log import list_decisions
+from occ.decisions.operator_metrics import operator_metrics
+from occ.errors import NotFoundError
+from occ.store.facts import facts_by_id
+from occ.store.operators import (
+    authenticate,
+    count_failures,
+    record_attempt,
+    redeem_signin_link,
+)
+from occ.web.context import REFRESH_TRIGGERED, SESSION_OPENED, WebContext, context
+from occ.web.security import CsrfRejected, Principal, csrf_token, csrf_valid, sign_in, sign_out
+from occ.web.tiles import KPI_ORDER, TILE_TITLES, RunView
+from occ.web.views import find_action, parse_filters, require, require_csrf
+
+__all__ = ["router"]
+
+router = APIRouter(include_in_schema=False)
+_HISTORY_PAGE = 200
+
+
+def _render(
+    request: Request,
+    name: str,
+    values: dict[str, Any],
+    who: Principal | None,
+    status_code: int = 200,
+) -> Response:
+    ctx = context(request)
+    return ctx.templates.TemplateResponse(
+        request,
+        name,
+        {
+            "principal": who,
+            "csrf": csrf_token(request),
+            "refresh": ctx.refresher.state,
+            "flash": request.session.pop("flash", None),
+            **values,
+        },
+        status_code=status_code,
+    )
+
+
+def _freshness(ctx: WebContext, view: RunView | None) -> dict[str, Any] | None:
+    if view is None:
+        return None
+    return view.freshness(ctx.clock(), timedelta(minutes=ctx.settings.refresh_interval_minutes))
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request) -> Response:
+    who = require(request)
+    ctx = context(request)
+    view = ctx.view()
+    queue = ctx.queue(view)
+    return _render(
+        request,
+        "overview.html",
+        {
+            "view": view,
+            "tiles": [view.tiles[k] for k in KPI_ORDER] if view else [],
+            "fresh": _freshness(ctx, view),
+            "queue_count": len(queue),
+            "queue_by_kpi": {k: sum(1 for a in queue if a.kpi == k) for k in KPI_ORDER},
+        },
+        who,
+    )
+
+
+@router.get("/tiles/{kpi}", response_class=HTMLResponse)
+def tile_detail(request: Request, kpi: str) -> Response:
+    who = require(request)
+    ctx = context(request)
+    view = ctx.view()
+    if kpi not in TILE_TITLES:
+        raise NotFoundError(f"no tile {kpi!r}; the tiles are {', '.join(KPI_ORDER)}")
+    if view is None:
+        raise NotFoundError("no refresh recorded yet; run occ refresh or occ demo")
+    tile = view.tiles[kpi]
+    queue = [a for a in ctx.queue(view) if a.kpi == kpi]
+    return _render(
+        request,
+        "tile.html",
+        {
+            "view": view,
+            "tile": tile,
+            "fresh": _freshness(ctx, view),
+            "queue": queue,
+            "fact_json": json.dumps(tile.fact.value.get("inputs"), indent=2) if tile.fact else "",
+            "config_json": json.dumps(tile.fact.metadata.get("config"), indent=2)
+            if tile.fact
+            else "",
+        },
+        who,
+    )
+
+
+@router.get("/facts/{fact_id}", response_class=HTMLResponse)
+def fact_page(request: Request, fact_id: int) -> Response:
+    who = require(request)
+    ctx = context(request)
+    with ctx.engine.connect() as connection:
+        fact = facts_by_id(connection, [fact_id]).get(fact_id)
+    if fact is None:
+        raise NotFoundError(f"no fact {fact_id}; facts are listed in /api/v1/facts")
+    return _render(
+        request,
+        "fact.html",
+        {
+            "fact": fact,
+            "value_json": json.dumps(fact.value, indent=2, default=str),
+            "metadata_json": json.dumps(fact.metadata, indent=2, default=str),
+        },
+        who,
+    )
+
+
+@router.get("/approvals", response_class=HTMLResponse)
+def approvals(request: Request) -> Response:
+    who = require(request)
+    ctx = context(request)
+    view = ctx.view()
+    return _render(
+        request,
+        "approvals.html",
+        {"view": view, "queue": ctx.queue(view), "titles": TILE_TITLES},
+        who,
+    )
+
+
+@router.post("/actions/{action_id}/decide")
+def decide_action(
+    request: Request,
+    action_id: str,
+    verdict: Annotated[str, Form(pattern="^(approve|reject|snooze)$")],
+    csrf_token: Annotated[str, Form()],
+    rationale: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    who = require(request)
+    require_csrf(request, who, csrf_token)
+    ctx = context(request)
+    action, anomaly = find_action(ctx, action_id)
+    decision = decide(
+        ctx.engine,
+        action,
+        verdict,
+        actor=who.operator.email,
+        now=ctx.clock(),
+        shop=anomaly.shop_domain,
+        rationale=rationale,
+    )
+    request.session["flash"] = f"{verdict.capitalize()}d: {action.title} (decision {decision.id})"
+    return RedirectResponse("/approvals", status_code=303)
+
+
+@router.get("/decisions", response_class=HTMLResponse)
+def history(
+    request: Request,
+    scope: str | None = None,
+    actor: str | None = None,
+    since: Annotated[str | None, Query(alias="from")] = None,
+    until: Annotated[str | None, Query(alias="to")] = None,
+) -> Response:
+    who = require(request)
+    ctx = context(request)
+    filters = parse_filters(scope, actor, since, until)
+    with ctx.engine.connect() as connection:
+        rows = list_decisions(
+            connection,
+            scope=filters.scope,
+            actor=filters.actor,
+            since=filters.since_at,
+            until=filters.until_at,
+            limit=_HISTORY_PAGE,
+        )
+    return _render(
+        request,
+        "decisions.html",
+        {"decisions": rows, "filters": filters, "csv_query": urlencode(filters.query())},
+        who,
+    )
+
+
+@router.get("/decisions.csv")
+def history_csv(
+    request: Request,
+    scope: str | None = None,
+    actor: str | None = None,
+    since: Annotated[str | None, Query(alias="from")] = None,
+    until: Annotated[str | None, Query(alias="to")] = None,
+) -> Response:
+    require(request)
+    ctx = context(request)
+    filters = parse_filters(scope, actor, since, until)
+    with ctx.engine.connect() as connection:
+        rows = list_decisions(
+            connection,
+            scope=filters.scope,
+            actor=filters.actor,
+            since=filters.since_at,
+            until=filters.until_at,
+        )
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    columns = ["id", "created_at", "scope", "actor", "action", "rationale", "evidence_url"]
+    writer.writerow([*columns, "shop_domain", "external_ref", "payload"])
+    for row in rows:
+        values = row.as_dict()
+        writer.writerow(
+            [_csv_cell(values[c]) for c in columns]
+            + [
+                _csv_cell(values["shop_domain"]),
+                _csv_cell(values["external_ref"]),
+                json.dumps(values["payload"], sort_keys=True) if values["payload"] else "",
+            ]
+        )
+    return StreamingResponse(
+        iter([buffer.getvalue()]),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="occ-decisions.csv"'},
+    )
+
+
+def _csv_cell(value: Any) -> str:
+    """A cell a spreadsheet will not run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@router.get("/metrics", response_class=HTMLResponse)
+def metrics_page(request: Request) -> Response:
+    who = require(request)
+    ctx = context(request)
+    with ctx.engine.connect() as connection:
+        metrics = operator_metrics(connection, ctx.clock())
+    return _render(request, "metrics.html", {"metrics": metrics}, who)
+
+
+@router.post("/refresh")
+def refresh_now(request: Request, csrf_token: Annotated[str, Form()]) -> Response:
+    who = require(request)
+    require_csrf(request, who, csrf_token)
+    ctx = context(request)
+    source = ctx.refresh_source()
+    state, started = ctx.refresher.start(source, who.operator.email)
+    if started:
+        ctx.usage_fact(REFRESH_TRIGGERED, who.operator.email, request, source=source)
+    request.session["flash"] = (
+        f"Refresh of {source} started" if started else "A refresh is already running"
+    )
+    return RedirectResponse("/", status_code=303)
+
+
+# Sign-in ---------------------------------------------------------------------------------
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a local path is a redirect target (no open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/signin", response_class=HTMLResponse)
+def signin_form(request: Request, next: str | None = None) -> Response:
+    return _render(request, "signin.html", {"next": _safe_next(next), "error": None}, None)
+
+
+@router.post("/signin")
+def signin(
+    request: Request,
+    email: Annotated[str, Form(max_length=255)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form()],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    ctx = context(request)
+    if not csrf_valid(request, csrf_token):
+        raise CsrfRejected()
+    client = request.client.host if request.client else "unknown"
+    now = ctx.clock()
+    window = timedelta(minutes=ctx.settings.signin_lockout_minutes)
+    with ctx.engine.begin() as connection:
+        failures = count_failures(connection, email, client, now - window)
+        if failures >= ctx.settings.signin_max_failures:
+            minutes = ctx.settings.signin_lockout_minutes
+            return _render(
+                request,
+                "signin.html",
+                {
+                    "next": _safe_next(next),
+                    "error": f"Too many failed sign-ins; wait {minutes:g} minutes and try again.",
+                },
+                None,
+                status_code=429,
+            )
+        operator = authenticate(connection, email, password)
+        record_attempt(connection, email, client, operator is not None, now)
+    if operator is None:
+        return _render(
+            request,
+            "signin.html",
+            {"next": _safe_next(next), "error": "E-mail or password is wrong."},
+            None,
+            status_code=401,
+        )
+    sign_in(request, operator)
+    ctx.usage_fact(SESSION_OPENED, operator.email, request, method="password")
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.get("/signin/link")
+def signin_link(request: Request, token: str = "") -> Response:
+    ctx = context(request)
+    with ctx.engine.begin() as connection:
+        operator = redeem_signin_link(connection, token, ctx.clock()) if token else None
+    if operator is None:
+        return _render(
+            request,
+            "signin.html",
+            {
+                "next": "/",
+                "error": "This sign-in link is expired or used; sign in with your password "
+                "or ask for a new link (occ users link EMAIL).",
+            },
+            None,
+            status_code=401,
+        )
+    sign_in(request, operator)
+    ctx.usage_fact(SESSION_OPENED, operator.email, request, method="link")
+    return RedirectResponse("/", status_code=303)
+
+
+@router.post("/signout")
+def signout(request: Request, csrf_token: Annotated[str, Form()]) -> Response:
+    who = require(request)
+    require_csrf(request, who, csrf_token)
+    sign_out(request)
+    return RedirectResponse("/signin", status_code=303)

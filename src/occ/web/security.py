@@ -1,0 +1,114 @@
+"""Who is asking, and may they: session or bearer sign-in, CSRF tokens, sign-in rate limit.
+
+- Sessions are Starlette's signed cookies (itsdangerous), HTTP-only and SameSite=Lax; the
+  session holds the operator id and a CSRF token, nothing else.
+- API clients may send ``Authorization: Bearer occ_…`` (``occ users token``) instead; such a
+  request carries no ambient credential, so it needs no CSRF token.
+- Every state-changing request signed in by cookie must carry the session's CSRF token: the
+  ``csrf_token`` form field or the ``X-CSRF-Token`` header (synchronizer-token pattern).
+- Failed sign-ins are counted per e-mail and per client address in the store, so that the
+  limit holds across processes and restarts.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import Request
+from sqlalchemy import Engine
+
+from occ.config import Settings
+from occ.store.operators import Operator, operator_by_id, operator_by_token
+
+__all__ = [
+    "CSRF_HEADER",
+    "Principal",
+    "SignInRequired",
+    "csrf_token",
+    "csrf_valid",
+    "principal",
+    "sign_in",
+    "sign_out",
+]
+
+CSRF_HEADER = "X-CSRF-Token"
+
+
+class SignInRequired(Exception):
+    """No valid session or bearer token (a page redirects to sign-in; the API answers 401)."""
+
+
+class CsrfRejected(Exception):
+    """A state-changing request without the session's CSRF token (403)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    operator: Operator
+    via: str  # session | token
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created with the session, signed in or not)."""
+    token = request.session.get("csrf")
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def csrf_valid(request: Request, submitted: str | None) -> bool:
+    expected = request.session.get("csrf")
+    return (
+        isinstance(expected, str)
+        and isinstance(submitted, str)
+        and secrets.compare_digest(expected, submitted)
+    )
+
+
+def principal(request: Request, engine: Engine) -> Principal:
+    """The signed-in operator of ``request``.
+
+    Raises:
+        SignInRequired: no session and no valid bearer token.
+    """
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    found: Principal | None = None
+    if scheme.lower() == "bearer" and token.strip():
+        with engine.connect() as connection:
+            operator = operator_by_token(connection, token.strip())
+        if operator is None:
+            raise SignInRequired("the bearer token is not valid; issue one with occ users token")
+        found = Principal(operator, "token")
+    else:
+        uid = request.session.get("uid")
+        if isinstance(uid, int):
+            with engine.connect() as connection:
+                operator = operator_by_id(connection, uid)
+            if operator is not None:
+                found = Principal(operator, "session")
+    if found is None:
+        raise SignInRequired("sign in first")
+    request.state.principal = found
+    return found
+
+
+def sign_in(request: Request, operator: Operator) -> None:
+    """Start a fresh session for ``operator`` (new CSRF token: no session fixation)."""
+    request.session.clear()
+    request.session["uid"] = operator.id
+    request.session["csrf"] = secrets.token_urlsafe(32)
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()
+
+
+def lockout_window(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.signin_lockout_minutes)
