@@ -18,7 +18,7 @@ NOW_ISO = NOW.isoformat()
 
 @pytest.fixture
 def demo_db(runner: CliRunner, db_url: str) -> str:
-    result = runner.invoke(app, ["demo", "--now", NOW_ISO, "--db", db_url])
+    result = runner.invoke(app, ["demo", "--no-serve", "--now", NOW_ISO, "--db", db_url])
     assert result.exit_code == 0, result.output
     return db_url
 
@@ -27,7 +27,7 @@ def test_demo_shows_the_five_tiles_with_the_intended_anomalies(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     db = f"sqlite:///{tmp_path / 'demo.db'}"
-    result = runner.invoke(app, ["demo", "--now", NOW_ISO, "--db", db])
+    result = runner.invoke(app, ["demo", "--no-serve", "--now", NOW_ISO, "--db", db])
     assert result.exit_code == 0, result.output
     for tile in ("Sales Pulse", "CX Escalations", "SEO & Content Watch", "Inventory Heatmap"):
         assert tile in result.output

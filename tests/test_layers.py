@@ -113,3 +113,48 @@ from . import _common
 from occ.metrics.sales import compute_sales_delta
 """
     assert violations(good, "occ.metrics") == []
+
+
+LAYERS = {  # DESIGN.md: each layer's packages and the occ packages they may import
+    "base": ({"occ.contracts", "occ.config", "occ.errors"}, {"occ.contracts", "occ.errors"}),
+    "adapters": ({"occ.sources", "occ.store"}, {"occ.contracts", "occ.config", "occ.errors"}),
+    "computation": ({"occ.metrics", "occ.anomalies"}, {"occ.contracts"}),
+    "jobs": (
+        {"occ.refresh", "occ.decisions", "occ.ops", "occ.insights", "occ.knowledge"},
+        {
+            "occ.store",
+            "occ.metrics",
+            "occ.anomalies",
+            "occ.sources",
+            "occ.contracts",
+            "occ.config",
+            "occ.errors",
+        },
+    ),
+}
+
+
+def _occ_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            continue
+        found |= {".".join(n.split(".")[:2]) for n in names if n.startswith("occ.")}
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(LAYERS))
+def test_each_layer_imports_only_what_design_allows(layer: str) -> None:
+    packages, allowed = LAYERS[layer]
+    wrong = []
+    for path in sorted((SRC / "occ").rglob("*.py")):
+        top = ".".join(path.relative_to(SRC).with_suffix("").parts[:2])
+        if top not in packages:
+            continue
+        for imported in _occ_imports(path) - allowed - {top, "occ.__init__"}:
+            wrong.append(f"{path.relative_to(SRC)} imports {imported}")
+    assert not wrong, wrong

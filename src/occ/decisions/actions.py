@@ -109,12 +109,21 @@ def _for_anomaly(anomaly: FactRow, kpi_result: Mapping[str, Any]) -> list[Sugges
     if kpi == "sales_delta":
         day = str(anomaly.metadata.get("now", ""))[:10]
         skus = ", ".join(item["sku"] for item in kpi_result.get("top_skus", [])[:3])
+        observed = float(value.get("value") or 0)
+        upper = value.get("upper")
+        # A threshold anomaly's value is the delta in percent; a band anomaly's is the revenue.
+        rose = observed > float(upper) if upper is not None else observed > 0
+        title = (
+            "Review the sales spike: real orders (no test or duplicates) and stock to follow"
+            if rose
+            else "Review the sales drop: checkout, payments, promotions and the top SKUs"
+        )
         return [
             _action(
                 anomaly,
                 "review_sales",
                 day,
-                "Review the sales drop: checkout, payments, promotions and the top SKUs",
+                title,
                 f"{message} Top SKUs of the day: {skus or 'none'}.",
             )
         ]

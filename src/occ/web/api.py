@@ -179,7 +179,7 @@ def actions(request: Request) -> dict[str, Any]:
     return {"actions": [a.as_dict() for a in ctx.queue(view)]}
 
 
-@router.post("/api/v1/actions/{action_id}/decision", tags=["approvals"], status_code=201)
+@router.post("/api/v1/actions/{action_id:path}/decision", tags=["approvals"], status_code=201)
 def decide_action(request: Request, action_id: str, body: VerdictIn) -> dict[str, Any]:
     """Approve, reject or snooze an action (409 when it already has a verdict)."""
     who = require(request)

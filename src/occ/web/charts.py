@@ -31,6 +31,7 @@ def sparkline(
     band: Sequence[BandPoint],
     observed: float | None,
     label: str,
+    ident: str = "spark",
 ) -> Markup:
     """An SVG of ``history`` (one point a day), then ``band`` (forecast days, the first of
     which is today, where ``observed`` is drawn when known)."""
@@ -54,7 +55,7 @@ def sparkline(
     parts = [
         f'<svg class="spark" viewBox="0 0 {_WIDTH} {_HEIGHT}" width="{_WIDTH}" '
         f'height="{_HEIGHT}" role="img" aria-label="{Markup.escape(label)}">',
-        '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+        f'<defs><pattern id="{ident}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
         'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" class="hatch"/>'
         "</pattern></defs>",
     ]
@@ -64,7 +65,10 @@ def sparkline(
         upper = [f"{x(start + i):.1f},{y(p.upper or 0):.1f}" for i, p in bounded]
         lower = [f"{x(start + i):.1f},{y(p.lower or 0):.1f}" for i, p in reversed(bounded)]
         parts.append(f'<polygon class="band" points="{" ".join(upper + lower)}"/>')
-        parts.append(f'<polygon class="band-hatch" points="{" ".join(upper + lower)}"/>')
+        parts.append(
+            f'<polygon class="band-hatch" fill="url(#{ident}-hatch)" '
+            f'points="{" ".join(upper + lower)}"/>'
+        )
     if band:
         line = " ".join(f"{x(start + i):.1f},{y(p.value):.1f}" for i, p in enumerate(band))
         parts.append(f'<polyline class="forecast" points="{line}"/>')

@@ -65,7 +65,7 @@ class WebContext:
     def refresh_source(self) -> str:
         view = self.view()
         if view is not None:
-            return view.source_name if view.source_kind != "recorded" else view.source_name
+            return view.source_name
         configured = self.settings.shopify_shop or self.settings.chatwoot_url
         return "live" if configured or self.settings.ga4_property_id else "demo"
 

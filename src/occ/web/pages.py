@@ -143,12 +143,12 @@ def approvals(request: Request) -> Response:
     )
 
 
-@router.post("/actions/{action_id}/decide")
+@router.post("/actions/{action_id:path}/decide")
 def decide_action(
     request: Request,
     action_id: str,
     verdict: Annotated[str, Form(pattern="^(approve|reject|snooze)$")],
-    csrf_token: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
     rationale: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     who = require(request)
@@ -164,7 +164,8 @@ def decide_action(
         shop=anomaly.shop_domain,
         rationale=rationale,
     )
-    request.session["flash"] = f"{verdict.capitalize()}d: {action.title} (decision {decision.id})"
+    done = {"approve": "Approved", "reject": "Rejected", "snooze": "Snoozed"}[verdict]
+    request.session["flash"] = f"{done}: {action.title} (decision {decision.id[:8]})"
     return RedirectResponse("/approvals", status_code=303)
 
 
@@ -252,7 +253,7 @@ def metrics_page(request: Request) -> Response:
 
 
 @router.post("/refresh")
-def refresh_now(request: Request, csrf_token: Annotated[str, Form()]) -> Response:
+def refresh_now(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     who = require(request)
     require_csrf(request, who, csrf_token)
     ctx = context(request)
@@ -286,7 +287,7 @@ def signin(
     request: Request,
     email: Annotated[str, Form(max_length=255)],
     password: Annotated[str, Form(max_length=1024)],
-    csrf_token: Annotated[str, Form()],
+    csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     ctx = context(request)
@@ -347,7 +348,7 @@ def signin_link(request: Request, token: str = "") -> Response:
 
 
 @router.post("/signout")
-def signout(request: Request, csrf_token: Annotated[str, Form()]) -> Response:
+def signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     who = require(request)
     require_csrf(request, who, csrf_token)
     sign_out(request)

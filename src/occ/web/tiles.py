@@ -220,6 +220,7 @@ def _inventory(tile: TileView, result: dict[str, Any]) -> None:
             "velocity": v["velocity"],
             "daysOfCover": v["days_of_cover"],
             "severity": v["severity"],
+            "slowMover": v.get("slow_mover", False),
             "reorderQuantity": v["reorder_quantity"],
         }
         for v in variants
@@ -288,11 +289,17 @@ def _tile(
     )
     history, band, observed = _band(main)
     if main is not None:
-        what = TILE_TITLES[kpi] + (f" {main.value['key']}" if main.value.get("key") else "")
+        key = main.value.get("key")
+        label = next((r.get("sku") for r in tile.rows if r.get("variantId") == key), None) or key
+        what = TILE_TITLES[kpi] + (f" {label}" if label else "")
         tile.extra["_sparkline"] = sparkline(
-            history, band, observed, f"{what}: last {len(history)} days and forecast band"
+            history,
+            band,
+            observed,
+            f"{what}: last {len(history)} days and forecast band",
+            ident=f"spark-{kpi}",
         )
-        tile.extra["_sparklineKey"] = main.value.get("key")
+        tile.extra["_sparklineKey"] = label
     return tile
 
 

@@ -1,0 +1,5 @@
+"""``python -m occ``: the same as the ``occ`` command."""
+
+from occ.cli import main
+
+main()
