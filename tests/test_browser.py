@@ -495,3 +495,20 @@ def test_reject_flash_reads_rejected(demo_dashboard: str, new_page: NewPage) -> 
     page.locator("li.action", has_text=SALES_ACTION).get_by_role("button", name="Reject").click()
     expect(page).to_have_url(f"{demo_dashboard}/approvals")
     assert page.locator(".banner.flash").inner_text().startswith("Rejected: ")
+
+
+def test_refresh_now_updates_the_page_when_it_finishes(
+    demo_dashboard: str, new_page: NewPage
+) -> None:
+    """The button starts the refresh in the background; the page's script polls and reloads."""
+    page = new_page()
+    sign_in_demo(page, demo_dashboard)
+    expect(page.locator(".page-head")).to_contain_text("run 1 ")
+    page.get_by_role("button", name="Refresh now").click()
+    banner = page.locator("#refresh-status")
+    expect(banner).to_contain_text("Refreshing demo")
+    expect(page.get_by_role("button", name="Refresh now")).to_be_disabled()
+    # No click and no navigation by the test: occ.js reloads the page when the run is done.
+    expect(page.locator(".page-head")).to_contain_text("run 2 ", timeout=60_000)
+    expect(banner).to_have_count(0)
+    expect(page.locator("article.tile")).to_have_count(5)
