@@ -16,7 +16,10 @@ Method:
    ``Authorization: Bearer``, which signs pages and API alike in (one token lookup each).
 3. The server: a separate process running what ``occ serve`` runs (``serve_app``: the
    ``create_app`` app on uvicorn, 1 worker, log level warning, no access log) on 127.0.0.1,
-   a free port; ``--workers N`` runs N uvicorn workers of the same app instead.
+   a free port; ``--workers N`` runs N uvicorn workers of the same app instead (their shared
+   socket hands the clients' keep-alive connections out unevenly: one worker may get most).
+   uvicorn's "auto" picks httptools and uvloop when importable, else h11 on asyncio: the
+   machine table says which.
 4. The load generator, in this process: ``--clients`` asyncio clients, each on one keep-alive
    HTTP/1.1 connection, sending a request as soon as the previous response has been read
    (closed loop, like wrk). The client is a few lines over asyncio streams rather than httpx,
@@ -32,7 +35,9 @@ Method:
    what it was given, and the machine to become quiet (``--quiet-below``): it is shared.
 
 Scenarios: ``GET /`` (overview page), ``GET /api/v1/tiles`` (the five tiles) and
-``GET /api/v1/tiles/{kpi}`` (one tile with all its rows, the five KPIs in turn).
+``GET /api/v1/tiles/{kpi}`` (one tile with all its rows, the five KPIs in turn); on request
+(``--scenario healthz``) ``GET /healthz``, the floor of any request on this server (no sign-in,
+no query).
 
 Run: ``python benchmarks/bench_dashboard.py`` (add ``--orders 20000 --seconds 5`` for a quick
 check). It prints a Markdown table, the machine and the command.
@@ -52,6 +57,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -515,6 +521,12 @@ def _machine(url: str) -> dict[str, str]:
         "PostgreSQL": f"{postgres} on 127.0.0.1 (loopback)",
         "uvicorn / FastAPI / SQLAlchemy": (
             f"{uvicorn.__version__} / {fastapi.__version__} / {sqlalchemy.__version__}"
+        ),
+        # What uvicorn's "auto" picks in this environment (the server's): httptools and uvloop
+        # when importable (uvicorn[standard]), else pure-Python h11 on asyncio.
+        "uvicorn HTTP parser / event loop": (
+            f"{'httptools' if find_spec('httptools') else 'h11'} / "
+            f"{'uvloop' if find_spec('uvloop') else 'asyncio'}"
         ),
     }
 

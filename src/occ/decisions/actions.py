@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import Connection, Engine, Table, insert, select
+from sqlalchemy import Connection, Engine, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from occ.decisions.log import Decision, insert_decision, new_decision
@@ -247,6 +247,76 @@ def decided_actions(
             if row.decided_at >= since:
                 decided_subjects.add(row.subject)
     return {a.id for a in wanted if a.id in decided_ids or a.subject in decided_subjects}
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionMark:
+    """What was decided on a run's actions: every decision on one of their ids or subjects."""
+
+    ids: frozenset[str]
+    subjects: tuple[tuple[str, datetime], ...]  # (subject, decided_at)
+
+    def open(self, actions: list[SuggestedAction], since: datetime) -> list[SuggestedAction]:
+        """``actions`` still waiting for a verdict: as ``open_actions`` with ``now - quiet``."""
+        if not self.ids:
+            return actions
+        quiet = {subject for subject, at in self.subjects if at >= since}
+        return [a for a in actions if a.id not in self.ids and a.subject not in quiet]
+
+    def closed(
+        self,
+        by_id: Mapping[str, SuggestedAction],
+        by_subject: Mapping[str, list[SuggestedAction]],
+        since: datetime,
+    ) -> list[SuggestedAction]:
+        """The actions (of the indexes' run) no longer open: O(decisions), not O(actions)."""
+        found = {i: by_id[i] for i in self.ids if i in by_id}
+        for subject, at in self.subjects:
+            if at >= since:
+                found.update((a.id, a) for a in by_subject.get(subject, ()))
+        return list(found.values())
+
+
+def decision_watermark(connection: Connection) -> tuple[int, datetime | None]:
+    """Changes whenever a decision is added (decisions are never updated nor deleted)."""
+    count, newest = connection.execute(
+        select(func.count(), func.max(_ACTIONS.c.decided_at)).select_from(_ACTIONS)
+    ).one()
+    return int(count), newest
+
+
+def decision_mark(
+    connection: Connection, actions: list[SuggestedAction], decisions: int
+) -> DecisionMark:
+    """The decisions on ``actions`` (by id, or by subject at any time).
+
+    There are far fewer decisions (one per verdict) than actions a large store suggests
+    (10,000+ replies): when ``decisions`` (the table's row count) is not larger, reading them
+    all is one cheap query instead of thousands of bound parameters.
+    """
+    ids = {a.id for a in actions}
+    subjects = {a.subject for a in actions}
+    columns = (_ACTIONS.c.action_id, _ACTIONS.c.subject, _ACTIONS.c.decided_at)
+    if decisions <= len(actions):
+        rows = [
+            row
+            for row in connection.execute(select(*columns))
+            if row.action_id in ids or row.subject in subjects
+        ]
+    else:
+        id_list, subject_list = sorted(ids), sorted(subjects)
+        rows = []
+        for chunk in range(0, max(len(id_list), len(subject_list)), 500):
+            rows += connection.execute(
+                select(*columns).where(
+                    _ACTIONS.c.action_id.in_(id_list[chunk : chunk + 500])
+                    | _ACTIONS.c.subject.in_(subject_list[chunk : chunk + 500])
+                )
+            ).all()
+    return DecisionMark(
+        frozenset(row.action_id for row in rows),
+        tuple((row.subject, row.decided_at) for row in rows),
+    )
 
 
 def open_actions(

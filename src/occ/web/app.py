@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,8 +20,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from occ import __version__
 from occ.config import Settings
@@ -30,7 +32,7 @@ from occ.errors import NotFoundError, OccError, StoreError
 from occ.store.engine import masked_url, open_store
 from occ.store.operators import app_secret
 from occ.web import api, pages
-from occ.web.context import STATIC_DIR, TEMPLATES_DIR, WebContext, request_id
+from occ.web.context import STATIC_DIR, TEMPLATES_DIR, WebContext
 from occ.web.filters import install_filters
 from occ.web.refresher import Refresher
 from occ.web.security import CsrfRejected, SignInRequired
@@ -68,6 +70,35 @@ def _problem(request: Request, status: int, title: str, detail: str) -> Response
     )
 
 
+class _Headers:
+    """Request id and security headers on every response (pure ASGI: no extra task per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = Headers(scope=scope).get("x-request-id") or str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = rid
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = rid
+                headers.setdefault("Content-Security-Policy", _CSP)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "same-origin"
+                headers["X-Frame-Options"] = "DENY"
+                if not static:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(
     settings: Settings,
     engine: Engine | None = None,
@@ -91,30 +122,17 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
+    cache = DashboardCache()
     app.state.ctx = WebContext(
         settings=settings,
         engine=store,
-        cache=DashboardCache(),
-        refresher=Refresher(store, settings, now),
+        cache=cache,
+        refresher=Refresher(store, settings, now, on_finished=cache.invalidate),
         templates=templates,
         clock=now,
     )
 
-    @app.middleware("http")
-    async def headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request.state.request_id = request.headers.get("x-request-id") or str(uuid.uuid4())
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request_id(request)
-        response.headers.setdefault("Content-Security-Policy", _CSP)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["X-Frame-Options"] = "DENY"
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
-
+    app.add_middleware(_Headers)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from markupsafe import Markup
 
 from occ.decisions.actions import decide
 from occ.decisions.log import list_decisions
@@ -23,7 +24,13 @@ from occ.store.operators import (
     record_attempt,
     redeem_signin_link,
 )
-from occ.web.context import REFRESH_TRIGGERED, SESSION_OPENED, WebContext, context
+from occ.web.context import (
+    REFRESH_TRIGGERED,
+    SESSION_OPENED,
+    WebContext,
+    context,
+    memory_first,
+)
 from occ.web.security import CsrfRejected, Principal, csrf_token, csrf_valid, sign_in, sign_out
 from occ.web.tiles import KPI_ORDER, TILE_TITLES, RunView
 from occ.web.views import find_action, parse_filters, require, require_csrf
@@ -63,20 +70,38 @@ def _freshness(ctx: WebContext, view: RunView | None) -> dict[str, Any] | None:
 
 
 @router.get("/", response_class=HTMLResponse)
+@memory_first(queue=True)
 def overview(request: Request) -> Response:
     who = require(request)
     ctx = context(request)
     view = ctx.view()
-    queue = ctx.queue(view)
+    counts = ctx.queue_counts(view)
+    fresh = _freshness(ctx, view)
+    tiles_html = None
+    if view is not None and fresh is not None:
+        # The tiles change only with the run, the queue and (once stale) the age shown.
+        key = (
+            view.run_id,
+            tuple(counts.get(k, 0) for k in KPI_ORDER),
+            fresh["stale"],
+            int(fresh["ageMinutes"]) if fresh["stale"] else 0,
+        )
+        tiles_html = ctx.cache.fragment(
+            key,
+            lambda: Markup(
+                ctx.templates.get_template("_tiles.html").render(
+                    tiles=[view.tiles[k] for k in KPI_ORDER], fresh=fresh, queue_by_kpi=counts
+                )
+            ),
+        )
     return _render(
         request,
         "overview.html",
         {
             "view": view,
-            "tiles": [view.tiles[k] for k in KPI_ORDER] if view else [],
-            "fresh": _freshness(ctx, view),
-            "queue_count": len(queue),
-            "queue_by_kpi": {k: sum(1 for a in queue if a.kpi == k) for k in KPI_ORDER},
+            "fresh": fresh,
+            "queue_count": sum(counts.values()),
+            "tiles_html": tiles_html,
         },
         who,
     )
@@ -164,6 +189,7 @@ def decide_action(
         shop=anomaly.shop_domain,
         rationale=rationale,
     )
+    ctx.cache.invalidate()
     done = {"approve": "Approved", "reject": "Rejected", "snooze": "Snoozed"}[verdict]
     request.session["flash"] = f"{done}: {action.title} (decision {decision.id[:8]})"
     return RedirectResponse("/approvals", status_code=303)

@@ -48,7 +48,14 @@ class RefreshState:
 
 
 class Refresher:
-    def __init__(self, engine: Engine, settings: Settings, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        on_finished: Callable[[], None] = lambda: None,
+    ) -> None:
+        self._on_finished = on_finished
         self._engine = engine
         self._settings = settings
         self._clock = clock
@@ -102,4 +109,5 @@ class Refresher:
                 error=f"refresh failed: {type(exc).__name__}; see the server log",
             )
         with self._lock:
+            self._on_finished()  # before the state says so: a reader then sees the run
             self._state = final

@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -68,6 +70,78 @@ def csrf_valid(request: Request, submitted: str | None) -> bool:
     )
 
 
+_REMEMBER_S = 10.0
+"""How long a bearer token, once found valid, is trusted without asking the store (a token
+replaced with ``occ users token`` still signs in that long in a running server)."""
+_CLAIM_S = 2.0
+"""How long the others use the expired entry while one request re-checks it."""
+
+
+@dataclass
+class TokenCache:
+    """Bearer tokens seen valid, per app (token hash: when checked, operator)."""
+
+    known: dict[str, tuple[float, Operator]]
+    claimed: dict[str, float]  # token hash: when a request went to re-check it
+
+
+def _tokens(request: Request) -> TokenCache:
+    cache = getattr(request.app.state, "tokens", None)
+    if not isinstance(cache, TokenCache):
+        cache = TokenCache({}, {})
+        request.app.state.tokens = cache
+    return cache
+
+
+def _token_key(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return hashlib.sha256(token.strip().encode()).hexdigest()
+    return None
+
+
+def known(request: Request) -> bool:
+    """Whether ``principal`` can answer without the store: a bearer token seen valid moments
+    ago (sessions are checked against the store on every request). Past ``_REMEMBER_S`` the
+    first request gets False and re-checks; the others keep the entry up to ``_CLAIM_S`` more.
+    """
+    if isinstance(getattr(request.state, "principal", None), Principal):
+        return True
+    key = _token_key(request)
+    tokens = _tokens(request)
+    entry = tokens.known.get(key) if key else None
+    if key is None or entry is None:
+        return False
+    now = time.monotonic()
+    if now - entry[0] < _REMEMBER_S:
+        return True
+    if now - tokens.claimed.get(key, float("-inf")) < _CLAIM_S:
+        return True
+    tokens.claimed[key] = now
+    return False
+
+
+def _token_operator(tokens: TokenCache, engine: Engine, token: str) -> Operator | None:
+    """``operator_by_token``, remembered for ``_REMEMBER_S`` (valid tokens only)."""
+    key = hashlib.sha256(token.encode()).hexdigest()
+    now = time.monotonic()
+    entry = tokens.known.get(key)
+    if entry is not None and now - entry[0] < _REMEMBER_S:
+        return entry[1]
+    try:
+        with engine.connect() as connection:
+            operator = operator_by_token(connection, token)
+    finally:
+        tokens.claimed.pop(key, None)
+    if len(tokens.known) > 1_000:
+        tokens.known.clear()
+    if operator is None:
+        tokens.known.pop(key, None)
+    else:
+        tokens.known[key] = (now, operator)
+    return operator
+
+
 def principal(request: Request, engine: Engine) -> Principal:
     """The signed-in operator of ``request``.
 
@@ -81,8 +155,7 @@ def principal(request: Request, engine: Engine) -> Principal:
     scheme, _, token = header.partition(" ")
     found: Principal | None = None
     if scheme.lower() == "bearer" and token.strip():
-        with engine.connect() as connection:
-            operator = operator_by_token(connection, token.strip())
+        operator = _token_operator(_tokens(request), engine, token.strip())
         if operator is None:
             raise SignInRequired("the bearer token is not valid; issue one with occ users token")
         found = Principal(operator, "token")

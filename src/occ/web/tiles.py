@@ -8,14 +8,24 @@ decided actions, whatever the size of the store. Freshness (``stale``) is comput
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from markupsafe import Markup
+from pydantic_core import to_json
 from sqlalchemy import Connection, select
 
-from occ.decisions.actions import SuggestedAction, suggested_actions
+from occ.decisions.actions import (
+    DecisionMark,
+    SuggestedAction,
+    decision_mark,
+    decision_watermark,
+    suggested_actions,
+)
 from occ.decisions.templates import template_for
 from occ.refresh.compute import KPI_FACTS, KPI_SCOPES
 from occ.store.facts import FactRow, facts_by_id
@@ -86,6 +96,14 @@ class TileView:
         }
 
 
+_RECHECK_S = 1.0
+"""How long the newest run id and the decision watermark, once read, are trusted."""
+_CLAIM_S = 2.0
+"""How long the others wait for the one request that re-checks them before one more tries."""
+_STALE_S = 5.0
+"""The oldest they are served meanwhile; past it every request asks the store."""
+
+
 @dataclass
 class RunView:
     run_id: int
@@ -98,6 +116,22 @@ class RunView:
     tiles: dict[str, TileView]
     actions: list[SuggestedAction]
     facts: dict[int, FactRow]
+    action_counts: Counter[str] = field(default_factory=Counter)
+    actions_by_id: dict[str, SuggestedAction] = field(default_factory=dict)
+    actions_by_subject: dict[str, list[SuggestedAction]] = field(default_factory=dict)
+    _tiles_json: bytes | None = None
+
+    def __post_init__(self) -> None:
+        self.action_counts = Counter(a.kpi for a in self.actions)
+        self.actions_by_id = {a.id: a for a in self.actions}
+        for action in self.actions:
+            self.actions_by_subject.setdefault(action.subject, []).append(action)
+
+    def tiles_json(self) -> bytes:
+        """The five tile summaries as JSON, encoded once per run (they never change)."""
+        if self._tiles_json is None:
+            self._tiles_json = to_json([self.tiles[k].as_dict() for k in KPI_ORDER])
+        return self._tiles_json
 
     def freshness(self, now: datetime, interval: timedelta) -> dict[str, Any]:
         age = now - self.fetched_at
@@ -351,6 +385,81 @@ class DashboardCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._view: RunView | None = None
+        self._marks: tuple[tuple[int, int, datetime | None], DecisionMark] | None = None
+        self._view_checked = float("-inf")
+        self._marks_checked = float("-inf")
+        self._view_claimed = float("-inf")
+        self._marks_claimed = float("-inf")
+        self._fragment: tuple[tuple[Any, ...], Markup] | None = None
+
+    def recent(self) -> RunView | None:
+        """The view when its run was confirmed the newest less than a second ago, else None."""
+        if time.monotonic() - self._view_checked < _RECHECK_S:
+            return self._view
+        return None
+
+    def recent_mark(self, view: RunView) -> DecisionMark | None:
+        marks = self._marks
+        if (
+            marks is not None
+            and marks[0][0] == view.run_id
+            and time.monotonic() - self._marks_checked < _RECHECK_S
+        ):
+            return marks[1]
+        return None
+
+    def servable(self) -> RunView | None:
+        """``recent()``, or the view a little older while one request re-checks it (the first
+        to find it expired gets None and re-checks: the others do not all ask the store)."""
+        now = time.monotonic()
+        if now - self._view_checked < _RECHECK_S:
+            return self._view
+        if now - self._view_claimed < _CLAIM_S and now - self._view_checked < _STALE_S:
+            return self._view
+        self._view_claimed = now
+        return None
+
+    def servable_mark(self, view: RunView) -> DecisionMark | None:
+        """``recent_mark()``, likewise served a little longer while one request re-checks."""
+        marks = self._marks
+        if marks is None or marks[0][0] != view.run_id:
+            return None
+        now = time.monotonic()
+        if now - self._marks_checked < _RECHECK_S:
+            return marks[1]
+        if now - self._marks_claimed < _CLAIM_S and now - self._marks_checked < _STALE_S:
+            return marks[1]
+        self._marks_claimed = now
+        return None
+
+    def fragment(self, key: tuple[Any, ...], render: Callable[[], Markup]) -> Markup:
+        """A rendered page part, kept while ``key`` stays the same (one at a time)."""
+        cached = self._fragment
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        html = render()
+        self._fragment = (key, html)
+        return html
+
+    def invalidate(self) -> None:
+        """Re-read the newest run and the decisions on the next view (after a decision)."""
+        self._view_checked = self._marks_checked = float("-inf")
+        self._view_claimed = self._marks_claimed = float("-inf")
+
+    def decisions(self, connection: Connection, view: RunView) -> DecisionMark:
+        """The decisions on ``view``'s actions, re-read only when a decision was added."""
+        count, newest = decision_watermark(connection)
+        key = (view.run_id, count, newest)
+        cached = self._marks
+        if cached is not None and cached[0] == key:
+            self._marks_checked = time.monotonic()
+            self._marks_claimed = float("-inf")
+            return cached[1]
+        mark = decision_mark(connection, view.actions, count)
+        self._marks = (key, mark)
+        self._marks_checked = time.monotonic()
+        self._marks_claimed = float("-inf")
+        return mark
 
     def current(self, connection: Connection) -> RunView | None:
         newest = connection.execute(
@@ -363,6 +472,8 @@ class DashboardCache:
             return None
         view = self._view
         if view is not None and view.run_id == newest:
+            self._view_checked = time.monotonic()
+            self._view_claimed = float("-inf")
             return view
         with self._lock:
             if self._view is not None and self._view.run_id == newest:
@@ -375,4 +486,6 @@ class DashboardCache:
             if run is None:
                 return None
             self._view = build_run_view(connection, dict(run))
+            self._view_checked = time.monotonic()
+            self._view_claimed = float("-inf")
             return self._view
