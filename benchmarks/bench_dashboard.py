@@ -35,7 +35,7 @@ Method:
    what it was given, and the machine to become quiet (``--quiet-below``): it is shared.
 
 Scenarios: ``GET /`` (overview page), ``GET /api/v1/tiles`` (the five tiles) and
-``GET /api/v1/tiles/{kpi}`` (one tile with all its rows, the five KPIs in turn); on request
+``GET /api/v1/tiles/{kpi}`` (one tile with its first page of 500 rows, the five KPIs in turn); on request
 (``--scenario healthz``) ``GET /healthz``, the floor of any request on this server (no sign-in,
 no query).
 
@@ -76,7 +76,7 @@ SCENARIOS: dict[str, tuple[str, list[str], str, float | None]] = {
     "overview": ("overview page", ["/"], "text/html", 100.0),
     "tiles": ("tile API, all tiles", ["/api/v1/tiles"], "application/json", 50.0),
     "tile": (
-        "tile API, one tile with all rows (5 KPIs in turn)",
+        "tile API, one tile, first page of 500 rows (5 KPIs in turn)",
         [f"/api/v1/tiles/{kpi}" for kpi in KPIS],
         "application/json",
         None,

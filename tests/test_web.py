@@ -445,3 +445,21 @@ def test_no_asset_comes_from_another_origin(dash: Dashboard) -> None:
 
 def test_settings_default_to_loopback() -> None:
     assert Settings().web_host == "127.0.0.1"
+
+
+def test_a_tile_s_rows_come_in_pages(dash: Dashboard) -> None:
+    with dash.api() as api:
+        first = api.get("/api/v1/tiles/inventory_cover", params={"limit": 1}).json()
+        second = api.get(
+            "/api/v1/tiles/inventory_cover", params={"limit": 1, "offset": first["nextOffset"]}
+        ).json()
+        too_big = api.get("/api/v1/tiles/inventory_cover", params={"limit": 100_000})
+    assert first["rowCount"] == 2 and [r["sku"] for r in first["rows"]] == ["SKU-A"]
+    assert first["nextOffset"] == 1
+    assert [r["sku"] for r in second["rows"]] == ["SKU-B"] and second["nextOffset"] is None
+    assert too_big.status_code == 400
+    with dash.signed_in() as client:
+        page_one = client.get("/tiles/inventory_cover")
+        beyond = client.get("/tiles/inventory_cover", params={"page": 2})
+    assert page_one.status_code == 200 and "SKU-B" in page_one.text
+    assert beyond.status_code == 404 and "has no page 2; it has 2 rows" in beyond.text

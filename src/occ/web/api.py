@@ -94,8 +94,14 @@ def tiles(request: Request) -> Response:
 
 
 @router.get("/api/v1/tiles/{kpi}", tags=["tiles"])
-def tile(request: Request, kpi: str) -> dict[str, Any]:
-    """One tile with every row behind it, its forecasts and its configuration."""
+def tile(
+    request: Request,
+    kpi: str,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> dict[str, Any]:
+    """One tile with the rows behind it (a page: ``offset``, ``limit``; ``nextOffset`` is
+    null on the last page), its forecasts and its configuration."""
     require(request)
     ctx = context(request)
     if kpi not in TILE_TITLES:
@@ -103,8 +109,13 @@ def tile(request: Request, kpi: str) -> dict[str, Any]:
     view = _view_or_404(request)
     tile = view.tiles[kpi]
     fresh = view.freshness(ctx.clock(), timedelta(minutes=ctx.settings.refresh_interval_minutes))
+    end = offset + limit
     return {
-        **tile.as_dict(full=True),
+        **tile.as_dict(),
+        "rows": tile.rows[offset:end],
+        "offset": offset,
+        "limit": limit,
+        "nextOffset": end if end < len(tile.rows) else None,
         "freshness": fresh,
         "inputs": tile.fact.value.get("inputs") if tile.fact else None,
         "config": tile.fact.metadata.get("config") if tile.fact else None,

@@ -39,6 +39,8 @@ __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
 _HISTORY_PAGE = 200
+_TILE_PAGE = 200
+"""Rows of a tile's detail page (the inventory tile of a large store has 100,000)."""
 
 
 def _render(
@@ -108,7 +110,7 @@ def overview(request: Request) -> Response:
 
 
 @router.get("/tiles/{kpi}", response_class=HTMLResponse)
-def tile_detail(request: Request, kpi: str) -> Response:
+def tile_detail(request: Request, kpi: str, page: Annotated[int, Query(ge=1)] = 1) -> Response:
     who = require(request)
     ctx = context(request)
     view = ctx.view()
@@ -118,12 +120,19 @@ def tile_detail(request: Request, kpi: str) -> Response:
         raise NotFoundError("no refresh recorded yet; run occ refresh or occ demo")
     tile = view.tiles[kpi]
     queue = [a for a in ctx.queue(view) if a.kpi == kpi]
+    start = (page - 1) * _TILE_PAGE
+    if page > 1 and start >= len(tile.rows):
+        raise NotFoundError(f"tile {kpi} has no page {page}; it has {len(tile.rows)} rows")
     return _render(
         request,
         "tile.html",
         {
             "view": view,
             "tile": tile,
+            "rows": tile.rows[start : start + _TILE_PAGE],
+            "page": page,
+            "first_row": start + 1,
+            "pages": max(1, -(-len(tile.rows) // _TILE_PAGE)),
             "fresh": _freshness(ctx, view),
             "queue": queue,
             "fact_json": json.dumps(tile.fact.value.get("inputs"), indent=2) if tile.fact else "",

@@ -79,7 +79,7 @@ class TileView:
     def summary_rows(self) -> list[dict[str, Any]]:
         return self.rows[:_TILE_ROWS]
 
-    def as_dict(self, *, full: bool = False) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "kpi": self.kpi,
             "title": self.title,
@@ -89,7 +89,7 @@ class TileView:
             "severity": self.severity,
             "headline": self.headline,
             "factId": self.fact.id if self.fact else None,
-            "rows": self.rows if full else self.summary_rows,
+            "rows": self.summary_rows,
             "rowCount": len(self.rows),
             **{k: v for k, v in self.extra.items() if not k.startswith("_")},
             "anomalies": [a.value for a in self.anomalies],
