@@ -35,8 +35,8 @@ Method:
    what it was given, and the machine to become quiet (``--quiet-below``): it is shared.
 
 Scenarios: ``GET /`` (overview page), ``GET /api/v1/tiles`` (the five tiles) and
-``GET /api/v1/tiles/{kpi}`` (one tile with its first page of 500 rows, the five KPIs in turn); on request
-(``--scenario healthz``) ``GET /healthz``, the floor of any request on this server (no sign-in,
+``GET /api/v1/tiles/{kpi}`` (one tile with its first page of 500 rows, the five KPIs in
+turn); on request (``--scenario healthz``) ``GET /healthz``, the floor of any request on this server (no sign-in,
 no query).
 
 Run: ``python benchmarks/bench_dashboard.py`` (add ``--orders 20000 --seconds 5`` for a quick
