@@ -36,8 +36,8 @@ Method:
 
 Scenarios: ``GET /`` (overview page), ``GET /api/v1/tiles`` (the five tiles) and
 ``GET /api/v1/tiles/{kpi}`` (one tile with its first page of 500 rows, the five KPIs in
-turn); on request (``--scenario healthz``) ``GET /healthz``, the floor of any request on this server (no sign-in,
-no query).
+turn); on request (``--scenario healthz``) ``GET /healthz``, the floor of any request on this
+server (no sign-in, no query).
 
 Run: ``python benchmarks/bench_dashboard.py`` (add ``--orders 20000 --seconds 5`` for a quick
 check). It prints a Markdown table, the machine and the command.
