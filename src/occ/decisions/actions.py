@@ -34,8 +34,6 @@ __all__ = [
     "SuggestedAction",
     "Verdict",
     "decide",
-    "decided_actions",
-    "open_actions",
     "suggested_actions",
 ]
 
@@ -221,34 +219,6 @@ def suggested_actions(
     return actions
 
 
-def decided_actions(
-    connection: Connection, actions: Iterable[SuggestedAction], since: datetime
-) -> set[str]:
-    """Ids of ``actions`` decided on, or whose subject was decided on since ``since``."""
-    wanted = list(actions)
-    if not wanted:
-        return set()
-    ids = [action.id for action in wanted]
-    subjects = [action.subject for action in wanted]
-    decided_ids: set[str] = set()
-    decided_subjects: set[str] = set()
-    for chunk in range(0, len(ids), 500):
-        rows = connection.execute(
-            select(_ACTIONS.c.action_id, _ACTIONS.c.subject, _ACTIONS.c.decided_at).where(
-                _ACTIONS.c.action_id.in_(ids[chunk : chunk + 500])
-                | (
-                    _ACTIONS.c.subject.in_(subjects[chunk : chunk + 500])
-                    & (_ACTIONS.c.decided_at >= since)
-                )
-            )
-        )
-        for row in rows:
-            decided_ids.add(row.action_id)
-            if row.decided_at >= since:
-                decided_subjects.add(row.subject)
-    return {a.id for a in wanted if a.id in decided_ids or a.subject in decided_subjects}
-
-
 @dataclass(frozen=True, slots=True)
 class DecisionMark:
     """What was decided on a run's actions: every decision on one of their ids or subjects."""
@@ -257,7 +227,8 @@ class DecisionMark:
     subjects: tuple[tuple[str, datetime], ...]  # (subject, decided_at)
 
     def open(self, actions: list[SuggestedAction], since: datetime) -> list[SuggestedAction]:
-        """``actions`` still waiting for a verdict: as ``open_actions`` with ``now - quiet``."""
+        """``actions`` still waiting for a verdict (decided ones, and subjects decided since
+        ``since``, are out)."""
         if not self.ids:
             return actions
         quiet = {subject for subject, at in self.subjects if at >= since}
@@ -317,14 +288,6 @@ def decision_mark(
         frozenset(row.action_id for row in rows),
         tuple((row.subject, row.decided_at) for row in rows),
     )
-
-
-def open_actions(
-    connection: Connection, actions: list[SuggestedAction], now: datetime, quiet: timedelta
-) -> list[SuggestedAction]:
-    """``actions`` still waiting for a verdict (the approvals queue)."""
-    done = decided_actions(connection, actions, now - quiet)
-    return [action for action in actions if action.id not in done]
 
 
 def decide(

@@ -18,12 +18,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from occ import __version__
 from occ.decisions.actions import decide
-from occ.decisions.log import add_decision, list_decisions
+from occ.decisions.log import add_decision
 from occ.decisions.operator_metrics import operator_metrics
 from occ.errors import NotFoundError
 from occ.store.facts import facts_by_id
 from occ.store.tables import DashboardFact
-from occ.web.context import REFRESH_TRIGGERED, context, memory_first
+from occ.web.context import context, memory_first
 from occ.web.tiles import KPI_ORDER, TILE_TITLES
 from occ.web.views import find_action, parse_filters, require, require_csrf
 
@@ -225,15 +225,7 @@ def decisions(
     ctx = context(request)
     filters = parse_filters(scope, actor, since, until)
     with ctx.engine.connect() as connection:
-        rows = list_decisions(
-            connection,
-            scope=filters.scope,
-            actor=filters.actor,
-            since=filters.since_at,
-            until=filters.until_at,
-            limit=limit,
-            offset=offset,
-        )
+        rows = filters.decisions(connection, limit=limit, offset=offset)
     return {"decisions": [row.as_dict() for row in rows]}
 
 
@@ -279,8 +271,5 @@ def refresh(request: Request) -> dict[str, Any]:
     who = require(request)
     require_csrf(request, who)
     ctx = context(request)
-    source = ctx.refresh_source()
-    state, started = ctx.refresher.start(source, who.operator.email)
-    if started:
-        ctx.usage_fact(REFRESH_TRIGGERED, who.operator.email, request, source=source)
+    state, started, _ = ctx.start_refresh(who.operator.email, request)
     return {**state.as_dict(), "started": started}

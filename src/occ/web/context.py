@@ -18,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 
 from occ.config import Settings
 from occ.decisions.actions import DecisionMark, SuggestedAction
-from occ.decisions.operator_metrics import REFRESH_FACT, SESSION_FACT
+from occ.decisions.operator_metrics import REFRESH_FACT
 from occ.store.facts import write_fact
-from occ.web.refresher import Refresher
+from occ.web.refresher import Refresher, RefreshState
 from occ.web.security import known
 from occ.web.tiles import DashboardCache, RunView
 
@@ -94,16 +94,21 @@ class WebContext:
                 now=now,
             )
 
+    def start_refresh(self, operator: str, request: Request) -> tuple[RefreshState, bool, str]:
+        """Start "Refresh now" (unless one runs) and record it as a usage fact when started:
+        the state, whether it started, and the source it reads."""
+        source = self.refresh_source()
+        state, started = self.refresher.start(source, operator)
+        if started:
+            self.usage_fact(REFRESH_FACT, operator, request, source=source)
+        return state, started, source
+
     def refresh_source(self) -> str:
         view = self.view()
         if view is not None:
             return view.source_name
         configured = self.settings.shopify_shop or self.settings.chatwoot_url
         return "live" if configured or self.settings.ga4_property_id else "demo"
-
-
-SESSION_OPENED = SESSION_FACT
-REFRESH_TRIGGERED = REFRESH_FACT
 
 
 def memory_first(

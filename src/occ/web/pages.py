@@ -14,8 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from markupsafe import Markup
 
 from occ.decisions.actions import decide
-from occ.decisions.log import list_decisions
-from occ.decisions.operator_metrics import operator_metrics
+from occ.decisions.operator_metrics import SESSION_FACT, operator_metrics
 from occ.errors import NotFoundError
 from occ.store.facts import facts_by_id
 from occ.store.operators import (
@@ -24,13 +23,7 @@ from occ.store.operators import (
     record_attempt,
     redeem_signin_link,
 )
-from occ.web.context import (
-    REFRESH_TRIGGERED,
-    SESSION_OPENED,
-    WebContext,
-    context,
-    memory_first,
-)
+from occ.web.context import WebContext, context, memory_first
 from occ.web.security import CsrfRejected, Principal, csrf_token, csrf_valid, sign_in, sign_out
 from occ.web.tiles import KPI_ORDER, TILE_TITLES, RunView
 from occ.web.views import find_action, parse_filters, require, require_csrf
@@ -216,14 +209,7 @@ def history(
     ctx = context(request)
     filters = parse_filters(scope, actor, since, until)
     with ctx.engine.connect() as connection:
-        rows = list_decisions(
-            connection,
-            scope=filters.scope,
-            actor=filters.actor,
-            since=filters.since_at,
-            until=filters.until_at,
-            limit=_HISTORY_PAGE,
-        )
+        rows = filters.decisions(connection, limit=_HISTORY_PAGE)
     return _render(
         request,
         "decisions.html",
@@ -244,13 +230,7 @@ def history_csv(
     ctx = context(request)
     filters = parse_filters(scope, actor, since, until)
     with ctx.engine.connect() as connection:
-        rows = list_decisions(
-            connection,
-            scope=filters.scope,
-            actor=filters.actor,
-            since=filters.since_at,
-            until=filters.until_at,
-        )
+        rows = filters.decisions(connection)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     columns = ["id", "created_at", "scope", "actor", "action", "rationale", "evidence_url"]
@@ -292,10 +272,7 @@ def refresh_now(request: Request, csrf_token: Annotated[str, Form()] = "") -> Re
     who = require(request)
     require_csrf(request, who, csrf_token)
     ctx = context(request)
-    source = ctx.refresh_source()
-    state, started = ctx.refresher.start(source, who.operator.email)
-    if started:
-        ctx.usage_fact(REFRESH_TRIGGERED, who.operator.email, request, source=source)
+    _, started, source = ctx.start_refresh(who.operator.email, request)
     request.session["flash"] = (
         f"Refresh of {source} started" if started else "A refresh is already running"
     )
@@ -356,7 +333,7 @@ def signin(
             status_code=401,
         )
     sign_in(request, operator)
-    ctx.usage_fact(SESSION_OPENED, operator.email, request, method="password")
+    ctx.usage_fact(SESSION_FACT, operator.email, request, method="password")
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -378,7 +355,7 @@ def signin_link(request: Request, token: str = "") -> Response:
             status_code=401,
         )
     sign_in(request, operator)
-    ctx.usage_fact(SESSION_OPENED, operator.email, request, method="link")
+    ctx.usage_fact(SESSION_FACT, operator.email, request, method="link")
     return RedirectResponse("/", status_code=303)
 
 

@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy import Connection
 
 from occ.decisions.actions import SuggestedAction, suggested_actions
+from occ.decisions.log import Decision, list_decisions
 from occ.errors import InputFileError, NotFoundError
 from occ.store.facts import FactRow, facts_by_id
 from occ.web.context import WebContext, context
@@ -77,6 +79,20 @@ class DecisionFilters:
         if self.until is None:
             return None
         return datetime.combine(self.until, time(), UTC) + timedelta(days=1)
+
+    def decisions(
+        self, connection: Connection, *, limit: int | None = None, offset: int = 0
+    ) -> list[Decision]:
+        """The decisions these filters select, newest first."""
+        return list_decisions(
+            connection,
+            scope=self.scope,
+            actor=self.actor,
+            since=self.since_at,
+            until=self.until_at,
+            limit=limit,
+            offset=offset,
+        )
 
     def query(self) -> dict[str, Any]:
         return {
