@@ -170,6 +170,26 @@ class Settings(BaseSettings):
         ge=0,
         description="Hours a decided action (same KPI, kind and entity) stays out of the queue",
     )
+    packets_dir: Path | None = Field(
+        default=None,
+        description="Folder of the weekly insight packets, one sub-folder per week "
+        "(default .occ/packets)",
+    )
+    insights_weekday: int = Field(
+        default=1,
+        ge=1,
+        le=7,
+        description="ISO weekday (1 = Monday) on which occ worker writes last week's packet",
+    )
+    insights_hour: int = Field(
+        default=6, ge=0, le=23, description="Hour, in the shop's time zone, of that packet"
+    )
+
+    def resolved_packets_dir(self, cwd: Path | None = None) -> Path:
+        """Where weekly packets are kept: ``packets_dir`` or ``.occ/packets``."""
+        if self.packets_dir is not None:
+            return self.packets_dir
+        return (cwd or Path.cwd()) / DEFAULT_DB_DIR / "packets"
 
     @classmethod
     def settings_customise_sources(

@@ -16,6 +16,7 @@ from occ import __version__
 from occ.cli.analyze_cmd import analyze_app
 from occ.cli.contracts_cmd import contracts_app
 from occ.cli.decisions_cmd import decisions_app
+from occ.cli.insights_cmd import insights_app
 from occ.cli.parity_cmd import parity
 from occ.cli.render import render_kpis, render_refresh
 from occ.cli.serve_cmd import check_port, serve, serve_app
@@ -315,6 +316,7 @@ app.command("parity")(parity)
 app.command("worker")(worker)
 app.command("serve")(serve)
 app.add_typer(users_app, name="users")
+app.add_typer(insights_app, name="insights")
 
 
 def main() -> None:

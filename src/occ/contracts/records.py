@@ -17,6 +17,7 @@ __all__ = [
     "LineItemRecord",
     "MessageRecord",
     "OrderRecord",
+    "OrderSummary",
     "VariantRecord",
 ]
 
@@ -49,6 +50,20 @@ class OrderRecord:
     def countable(self) -> bool:
         """Not cancelled and not a test order (KPIS.md)."""
         return self.cancelled_at is None and not self.test
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    """An order without its line items: what the daily series of a week need.
+
+    ``units`` is the sum of its line items' quantities.
+    """
+
+    created_at: datetime
+    countable: bool
+    fulfillment_status: str
+    total: Decimal
+    units: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,9 +105,15 @@ def _timestamp(moment: datetime) -> str:
 
 
 def export_events(
-    primary: Connection, since: datetime | None, out: Path, *, kind: str | None = "decision"
+    primary: Connection,
+    since: datetime | None,
+    out: Path,
+    *,
+    kind: str | None = "decision",
+    until: datetime | None = None,
 ) -> int:
-    """Write the sync events (of ``kind``; None: all) since ``since`` to ``out`` as NDJSON.
+    """Write the sync events (of ``kind``; None: all) since ``since`` (and up to ``until``,
+    inclusive) to ``out`` as NDJSON.
 
     The file is written next to ``out`` and renamed into place, so a reader never sees half
     of it. Returns the number of events written.
@@ -127,6 +133,8 @@ def export_events(
     ).order_by(SYNC_EVENTS.c.occurred_at, SYNC_EVENTS.c.id)
     if since is not None:
         query = query.where(SYNC_EVENTS.c.occurred_at >= since)
+    if until is not None:
+        query = query.where(SYNC_EVENTS.c.occurred_at <= until)
     if kind is not None:
         query = query.where(SYNC_EVENTS.c.kind == kind)
     partial = out.with_name(f".{out.name}.partial")

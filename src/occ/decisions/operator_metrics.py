@@ -23,13 +23,24 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, select
 
+from occ.anomalies.response import (
+    RESPONSE_HOURS,
+    DecisionRef,
+    anomaly_sightings,
+    match_responses,
+    response_rate,
+)
 from occ.decisions.log import DECISIONS
 from occ.store.tables import DashboardFact
 
-__all__ = ["ACTIVATION_DAYS", "RESPONSE_HOURS", "OperatorMetrics", "operator_metrics"]
+__all__ = [
+    "ACTIVATION_DAYS",
+    "RESPONSE_HOURS",
+    "OperatorMetrics",
+    "operator_metrics",
+]
 
 ACTIVATION_DAYS = 7
-RESPONSE_HOURS = 24
 SESSION_FACT = "dashboard.session.opened"
 REFRESH_FACT = "dashboard.refresh.triggered"
 _FACTS = cast(Table, DashboardFact.__table__)
@@ -83,12 +94,17 @@ def _parse(value: Any) -> datetime | None:
         return None
 
 
+def _fact_id(payload: Any) -> int | None:
+    fact_id = (payload or {}).get("factId")
+    return fact_id if isinstance(fact_id, int) and not isinstance(fact_id, bool) else None
+
+
 def operator_metrics(connection: Connection, now: datetime) -> OperatorMetrics:
     """The three operator metrics over everything recorded up to ``now``."""
     decisions = connection.execute(
-        select(DECISIONS.c.shop_domain, DECISIONS.c.created_at, DECISIONS.c.payload).where(
-            DECISIONS.c.created_at <= now
-        )
+        select(
+            DECISIONS.c.id, DECISIONS.c.shop_domain, DECISIONS.c.created_at, DECISIONS.c.payload
+        ).where(DECISIONS.c.created_at <= now)
     ).all()
     usage = connection.execute(
         select(_FACTS.c.shop_domain, _FACTS.c.fact_type, _FACTS.c.created_at).where(
@@ -113,8 +129,8 @@ def operator_metrics(connection: Connection, now: datetime) -> OperatorMetrics:
             seen = first_session.get(row.shop_domain)
             first_session[row.shop_domain] = min(seen, row.created_at) if seen else row.created_at
     decided_at: dict[str, list[datetime]] = defaultdict(list)
-    for row in decisions:
-        decided_at[row.shop_domain or ""].append(row.created_at)
+    for decision in decisions:
+        decided_at[decision.shop_domain or ""].append(decision.created_at)
     window = timedelta(days=ACTIVATION_DAYS)
     activated = pending = 0
     for shop, first in first_session.items():
@@ -126,44 +142,23 @@ def operator_metrics(connection: Connection, now: datetime) -> OperatorMetrics:
 
     # SLA resolution.
     first_reply: dict[tuple[str, str], tuple[datetime, datetime]] = {}
-    for row in decisions:
-        payload = row.payload or {}
+    for decision in decisions:
+        payload = decision.payload or {}
         breached = _parse(payload.get("breachedAt")) if "conversationId" in payload else None
         if breached is None:
             continue
-        key = (row.shop_domain or "", str(payload["conversationId"]))
-        if key not in first_reply or row.created_at < first_reply[key][0]:
-            first_reply[key] = (row.created_at, breached)
+        key = (decision.shop_domain or "", str(payload["conversationId"]))
+        if key not in first_reply or decision.created_at < first_reply[key][0]:
+            first_reply[key] = (decision.created_at, breached)
     minutes = [(at - breached).total_seconds() / 60 for at, breached in first_reply.values()]
 
     # Anomaly response.
-    group_of: dict[int, tuple[Any, ...]] = {}
-    detected: dict[tuple[Any, ...], datetime] = {}
-    for fact in anomalies:
-        value, metadata = fact.value or {}, fact.metadata or {}
-        if value.get("severity") not in ("warning", "critical"):
-            continue
-        group: tuple[Any, ...] = (
-            fact.shop_domain,
-            value.get("kpi"),
-            value.get("key"),
-            value.get("kind"),
-            str(metadata.get("now", ""))[:10],
-        )
-        group_of[fact.id] = group
-        detected[group] = min(detected.get(group, fact.created_at), fact.created_at)
-    answered_at: dict[tuple[Any, ...], datetime] = {}
-    for row in decisions:
-        fact_id = (row.payload or {}).get("factId")
-        matched = group_of.get(fact_id) if isinstance(fact_id, int) else None
-        if matched is not None:
-            answered_at[matched] = min(answered_at.get(matched, row.created_at), row.created_at)
-    limit = timedelta(hours=RESPONSE_HOURS)
-    answered = sum(1 for group, at in answered_at.items() if at - detected[group] <= limit)
-    waiting = sum(
-        1 for group, at in detected.items() if group not in answered_at and now - at < limit
+    responses = match_responses(
+        anomaly_sightings(anomalies),
+        (DecisionRef(str(row.id), _fact_id(row.payload), row.created_at) for row in decisions),
+        now,
     )
-    counted = len(detected) - waiting
+    counted, answered, waiting, rate = response_rate(responses)
 
     return OperatorMetrics(
         now=now,
@@ -176,7 +171,7 @@ def operator_metrics(connection: Connection, now: datetime) -> OperatorMetrics:
         anomalies=counted,
         anomalies_answered=answered,
         anomalies_pending=waiting,
-        anomaly_response_rate=answered / counted if counted else None,
+        anomaly_response_rate=rate,
         sessions=sum(1 for row in usage if row.fact_type == SESSION_FACT),
         refreshes=sum(1 for row in usage if row.fact_type == REFRESH_FACT),
     )

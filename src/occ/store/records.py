@@ -25,6 +25,7 @@ from occ.contracts.records import (
     LineItemRecord,
     MessageRecord,
     OrderRecord,
+    OrderSummary,
     VariantRecord,
 )
 from occ.store import rows
@@ -43,6 +44,7 @@ __all__ = [
     "ShopInfo",
     "load_conversations",
     "load_landing_page_days",
+    "load_order_summaries",
     "load_orders",
     "load_shop",
     "load_units_sold",
@@ -195,6 +197,53 @@ def load_orders(
                 total,
                 currency,
             ) in connection.execute(order_query).all()
+        ]
+
+
+def load_order_summaries(
+    connection: Connection, shop: str, since: datetime, until: datetime
+) -> list[OrderSummary]:
+    """Orders with ``created_at`` in ``(since, until]`` as summaries, oldest first.
+
+    The units of each order are summed by the database: weeks of a big store are millions of
+    line items that the daily series only need as one number per order.
+    """
+    units = (
+        select(_LINES.c.order_id, func.sum(_LINES.c.quantity).label("units"))
+        .join(
+            _ORDERS,
+            (_ORDERS.c.shop_domain == _LINES.c.shop_domain)
+            & (_ORDERS.c.order_id == _LINES.c.order_id),
+        )
+        .where(
+            (_ORDERS.c.shop_domain == shop)
+            & (_ORDERS.c.created_at > since)
+            & (_ORDERS.c.created_at <= until)
+        )
+        .group_by(_LINES.c.order_id)
+        .subquery()
+    )
+    query = (
+        select(
+            _raw(_ORDERS.c.created_at),
+            _ORDERS.c.cancelled_at.is_(None) & _ORDERS.c.test.is_(False),
+            _ORDERS.c.fulfillment_status,
+            _raw(_ORDERS.c.total),
+            func.coalesce(units.c.units, 0),
+        )
+        .select_from(_ORDERS.outerjoin(units, units.c.order_id == _ORDERS.c.order_id))
+        .where(
+            (_ORDERS.c.shop_domain == shop)
+            & (_ORDERS.c.created_at > since)
+            & (_ORDERS.c.created_at <= until)
+        )
+        .order_by(_ORDERS.c.created_at)
+    )
+    utc = driver_values(connection.dialect.name).read_timestamp
+    with paused_collector():
+        return [
+            OrderSummary(utc(created), bool(countable), status, Decimal(total), int(sold))
+            for created, countable, status, total, sold in connection.execute(query).all()
         ]
 
 

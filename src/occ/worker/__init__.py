@@ -1,4 +1,5 @@
-"""``occ worker``: occ's scheduled jobs (sync, refresh, health, and those registered later).
+"""``occ worker``: occ's scheduled jobs (sync, refresh, health, the weekly
+insight packet, and those registered later).
 
 Each job runs on its own schedule under a lease in the ``job_lock`` table, so that two
 workers never run the same job at once; SIGINT/SIGTERM stop the worker after the job in flight.
@@ -24,6 +25,7 @@ from occ.worker.locks import (
     release_lock,
     renew_lock,
 )
+from occ.worker.packet import PACKET_FACT_TYPE, MadePacket, make_packet
 from occ.worker.run import LOGGER_NAME, JobRun, run_job, run_worker
 
 __all__ = [
@@ -37,11 +39,14 @@ __all__ = [
     "JobSpec",
     "Lease",
     "LockHolder",
+    "MadePacket",
+    "PACKET_FACT_TYPE",
     "Schedule",
     "WorkerStopping",
     "acquire_lock",
     "held_lock",
     "lock_holder",
+    "make_packet",
     "register_job",
     "release_lock",
     "renew_lock",

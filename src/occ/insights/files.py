@@ -1,0 +1,89 @@
+"""Writing a packet: ``index.html``, ``packet.md`` with its PNG charts, ``packet.json``.
+
+Each file is written under a temporary name in the folder and renamed into place, charts
+first and ``index.html`` last, so a reader (the dashboard, a mail job) never sees half a file
+and a folder holding ``index.html`` holds everything it shows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from occ.errors import InputFileError
+from occ.insights.charts import Chart, anomaly_chart, failure_chart, trend_chart
+from occ.insights.render import KPI_TITLES, render_html, render_markdown
+
+__all__ = ["PacketFiles", "packet_charts", "write_packet"]
+
+
+@dataclass(frozen=True, slots=True)
+class PacketFiles:
+    folder: Path
+    html: Path
+    markdown: Path
+    json: Path
+    charts: tuple[Path, ...]
+
+
+def packet_charts(packet: dict[str, Any]) -> dict[str, Chart]:
+    """Every chart the packet shows, keyed by file stem."""
+    charts: dict[str, Chart] = {}
+    for trend in packet["trends"].values():
+        if trend["status"] == "ok":
+            chart = trend_chart(trend)
+            charts[chart.name] = chart
+    review = packet["anomalies"]
+    if review["total"]:
+        charts["anomalies"] = anomaly_chart(review["counts"], KPI_TITLES)
+    sync = packet["sync"]
+    if sync["status"] == "ok" and sync["hourlyBuckets"]:
+        charts["sync-hourly"] = failure_chart(sync["hourlyBuckets"])
+    return charts
+
+
+def _write(path: Path, data: bytes) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def write_packet(
+    packet: dict[str, Any], folder: Path, step: Callable[[str], None] | None = None
+) -> PacketFiles:
+    """Draw the charts and write the packet's files into ``folder`` (created if needed).
+
+    Raises:
+        InputFileError: ``folder`` cannot be created or written.
+    """
+    say = step or (lambda _: None)
+    say("drawing charts")
+    charts = packet_charts(packet)
+    say("writing files")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for chart in charts.values():
+            path = folder / f"{chart.name}.png"
+            _write(path, chart.png)
+            written.append(path)
+        document = json.dumps(packet, indent=2, ensure_ascii=False) + "\n"
+        _write(folder / "packet.json", document.encode("utf-8"))
+        _write(folder / "packet.md", render_markdown(packet, charts).encode("utf-8"))
+        _write(folder / "index.html", render_html(packet, charts).encode("utf-8"))
+    except OSError as exc:
+        raise InputFileError(
+            f"cannot write the packet to {folder} ({exc.strerror or exc}); pass --out with a "
+            "folder you can write"
+        ) from None
+    return PacketFiles(
+        folder,
+        folder / "index.html",
+        folder / "packet.md",
+        folder / "packet.json",
+        tuple(written),
+    )
