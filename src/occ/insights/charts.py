@@ -11,6 +11,7 @@ no date and fixed ids, so the same numbers draw the same file.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -50,7 +51,9 @@ def _render(figure: Figure, name: str, alt: str) -> Chart:
     png = io.BytesIO()
     figure.savefig(png, format="png", dpi=_DPI, metadata={"Software": None}, bbox_inches="tight")
     text = svg.getvalue()
-    return Chart(name, alt, text[text.index("<svg") :], png.getvalue())
+    # Inline in HTML: no XML prolog, no RDF metadata block (namespace URIs, not resources).
+    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text[text.index("<svg") :], flags=re.S)
+    return Chart(name, alt, text, png.getvalue())
 
 
 def _figure() -> tuple[Figure, Any]:

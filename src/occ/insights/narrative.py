@@ -113,7 +113,7 @@ def _rate_peak(trend: dict[str, Any], label: str, warning: float) -> list[dict[s
     known = [d for d in trend["days"] if d["value"] is not None and not d["partial"]]
     if not known or warning <= 0:
         return []
-    peak = max(known, key=lambda d: (d["value"], d["date"]))
+    peak = max(known, key=lambda d: d["value"])  # the first day at the peak
     week = trend["week"]
     before = (
         f", against {week['previous']:.1f} % {_span(week)[1]}"
