@@ -512,3 +512,36 @@ def test_refresh_now_updates_the_page_when_it_finishes(
     expect(page.locator(".page-head")).to_contain_text("run 2 ", timeout=60_000)
     expect(banner).to_have_count(0)
     expect(page.locator("article.tile")).to_have_count(5)
+
+
+def test_the_demo_packet_renders_offline_with_every_chart(
+    tmp_path: Path, new_page: NewPage
+) -> None:
+    """The packet `occ demo` writes, opened from disk as a reader would, with no network."""
+    db = f"sqlite:///{tmp_path / 'packet.db'}"
+    result = CliRunner().invoke(app, ["demo", "--no-serve", "--now", NOW_ISO, "--db", db])
+    assert result.exit_code == 0, result.output
+    index = tmp_path / ".occ" / "packets" / "2026-11-26" / "index.html"
+    assert index.exists(), result.output
+    page = new_page()
+    requests: list[str] = []
+    page.on("request", lambda req: requests.append(req.url))
+    page.goto(index.as_uri())
+    expect(page.get_by_role("heading", name="Headline")).to_be_visible()
+    figures = page.locator("figure svg")
+    count = figures.count()
+    assert count == 6  # five KPI trends and the anomalies of the week (no sync events)
+    for position in range(count):
+        figure = figures.nth(position)
+        figure.scroll_into_view_if_needed()
+        expect(figure).to_be_visible()
+        box = figure.bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 100
+    expect(page.get_by_text("no sync events recorded in the week")).to_be_visible()
+    assert page.errors == []  # type: ignore[attr-defined]
+    assert requests == [index.as_uri()]  # nothing but the file itself
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "weekly-packet.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(ARTIFACTS / "weekly-packet-first-screen.png"))

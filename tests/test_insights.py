@@ -332,3 +332,27 @@ def test_fixture_folder_is_what_the_docstring_says(tmp_path: Path) -> None:
     folder = fixture_folder(tmp_path / "f")
     orders = (folder / "shopify" / "orders.jsonl").read_text().splitlines()
     assert len(orders) == (date(2026, 11, 23) - date(2026, 9, 1)).days + 1 + 2
+
+
+def test_the_dashboard_shows_the_latest_packet(engine: Engine, tmp_path: Path) -> None:
+    from web_fixtures import dashboard
+
+    build_store(engine, tmp_path / "recorded")
+    with dashboard(engine, tmp_path / "rec", refresh=False) as dash, dash.signed_in() as client:
+        empty = client.get("/insights")
+        assert empty.status_code == 200 and "No packet written yet" in empty.text
+        for ending in (date(2026, 11, 15), WEEK_ENDING):
+            make_packet(Settings(), engine, now=NOW, week_ending=ending, out=tmp_path / str(ending))
+        page = client.get("/insights")
+        assert page.status_code == 200
+        assert "Week 2026-11-16 to 2026-11-22" in page.text  # the latest week first
+        assert "Revenue fell 70 % below its 7-day baseline on Thursday" in page.text
+        assert 'href="/insights/2026-11-15"' in page.text
+        packet = client.get("/insights/2026-11-22")
+        assert packet.status_code == 200
+        assert packet.text == (tmp_path / "2026-11-22" / "index.html").read_text("utf-8")
+        assert packet.headers["content-security-policy"].startswith("default-src 'none'")
+        assert client.get("/insights/2026-11-29").status_code == 404
+        assert client.get("/insights/not-a-date").status_code == 404
+        with dash.client() as anonymous:
+            assert anonymous.get("/insights/2026-11-22").status_code in (303, 401)

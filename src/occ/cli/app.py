@@ -6,6 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from pydantic import ValidationError
@@ -45,6 +46,7 @@ from occ.refresh.view import kpis_document
 from occ.store.engine import masked_url
 from occ.store.records import load_shop
 from occ.store.runs import latest_run
+from occ.worker.packet import make_packet
 
 __all__ = ["app", "main"]
 
@@ -106,6 +108,24 @@ def refresh(
     _exit_for(_refresh(settings, moment, source))
 
 
+def _demo_packet(settings: Settings, moment: datetime, report: RefreshReport) -> None:
+    """The insight packet of the demo's week so far (it ends on the demo's day)."""
+    engine = open_engine(settings)
+    try:
+        with progress() as step:
+            made = make_packet(
+                settings,
+                engine,
+                now=moment,
+                week_ending=moment.astimezone(ZoneInfo(report.shop.timezone)).date(),
+                shop=report.shop.domain,
+                step=step,
+            )
+    finally:
+        engine.dispose()
+    out.print(f"Weekly insight packet: {made.files.html}", highlight=False, soft_wrap=True)
+
+
 @app.command()
 @handles_errors
 def demo(
@@ -132,6 +152,7 @@ def demo(
         "Next: occ kpis --json · occ forecast sales --horizon 7",
         highlight=False,
     )
+    _demo_packet(settings, moment, report)
     if not serve:
         _exit_for(report)
         return

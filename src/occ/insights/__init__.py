@@ -5,8 +5,15 @@ Layer: jobs. Reads the store, the metrics and the anomalies; the sync-log summar
 parity result it reports are computed by the caller (``occ.worker.packet``) and passed in.
 """
 
-from occ.insights.files import PacketFiles, write_packet
+from occ.insights.files import PACKET_FACT_TYPE, PacketFiles, write_packet
 from occ.insights.packet import build_packet
 from occ.insights.window import WeekWindow, default_week_ending
 
-__all__ = ["PacketFiles", "WeekWindow", "build_packet", "default_week_ending", "write_packet"]
+__all__ = [
+    "PACKET_FACT_TYPE",
+    "PacketFiles",
+    "WeekWindow",
+    "build_packet",
+    "default_week_ending",
+    "write_packet",
+]

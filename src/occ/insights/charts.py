@@ -21,6 +21,7 @@ import matplotlib
 matplotlib.use("Agg")  # before anything imports pyplot: never a GUI backend
 from matplotlib import rcParams  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 __all__ = ["Chart", "anomaly_chart", "failure_chart", "trend_chart"]
@@ -79,10 +80,9 @@ def trend_chart(trend: dict[str, Any]) -> Chart:
             x,
             lower,
             upper,
-            facecolor=SKY,
-            alpha=0.25,
+            facecolor=to_rgba(SKY, 0.22),
             hatch="///",
-            edgecolor=SKY,
+            edgecolor=to_rgba(BLUE, 0.45),  # the hatch's colour: visible in grey print
             linewidth=0,
             label=f"forecast band ({trend['forecast']['level']} %)",
         )

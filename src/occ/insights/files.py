@@ -18,7 +18,10 @@ from occ.errors import InputFileError
 from occ.insights.charts import Chart, anomaly_chart, failure_chart, trend_chart
 from occ.insights.render import KPI_TITLES, render_html, render_markdown
 
-__all__ = ["PacketFiles", "packet_charts", "write_packet"]
+__all__ = ["PACKET_FACT_TYPE", "PacketFiles", "packet_charts", "write_packet"]
+
+PACKET_FACT_TYPE = "insights.weekly.packet"
+"""The fact recording each packet written: its week, folder and headline."""
 
 
 @dataclass(frozen=True, slots=True)

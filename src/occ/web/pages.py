@@ -1,21 +1,25 @@
-"""The dashboard's HTML pages: overview, tile detail, fact, approvals, history, metrics, sign-in."""
+"""The dashboard's HTML pages: overview, tile detail, fact, approvals, history, metrics, weekly
+packets, sign-in."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from datetime import timedelta
-from typing import Annotated, Any
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from markupsafe import Markup
+from sqlalchemy import Table, select
 
 from occ.decisions.actions import decide
 from occ.decisions.operator_metrics import SESSION_FACT, operator_metrics
 from occ.errors import NotFoundError
+from occ.insights import PACKET_FACT_TYPE
 from occ.store.facts import facts_by_id
 from occ.store.operators import (
     authenticate,
@@ -23,6 +27,7 @@ from occ.store.operators import (
     record_attempt,
     redeem_signin_link,
 )
+from occ.store.tables import DashboardFact
 from occ.web.context import WebContext, context, memory_first
 from occ.web.security import CsrfRejected, Principal, csrf_token, csrf_valid, sign_in, sign_out
 from occ.web.tiles import KPI_ORDER, TILE_TITLES, RunView
@@ -31,6 +36,7 @@ from occ.web.views import find_action, parse_filters, require, require_csrf
 __all__ = ["router"]
 
 router = APIRouter(include_in_schema=False)
+_FACTS = cast(Table, DashboardFact.__table__)
 _HISTORY_PAGE = 200
 _TILE_PAGE = 200
 """Rows of a tile's detail page (the inventory tile of a large store has 100,000)."""
@@ -365,3 +371,65 @@ def signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respon
     require_csrf(request, who, csrf_token)
     sign_out(request)
     return RedirectResponse("/signin", status_code=303)
+
+
+_PACKET_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+_PACKETS_LISTED = 52
+
+
+def _packets(ctx: WebContext) -> list[dict[str, Any]]:
+    """The newest packet written for each week, newest week first."""
+    with ctx.engine.connect() as connection:
+        rows = connection.execute(
+            select(_FACTS.c.id, _FACTS.c.shop_domain, _FACTS.c.value, _FACTS.c.created_at)
+            .where(_FACTS.c.fact_type == PACKET_FACT_TYPE)
+            .order_by(_FACTS.c.id.desc())
+            .limit(_PACKETS_LISTED * 4)
+        ).all()
+    weeks: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        value = row.value or {}
+        key = (row.shop_domain, str(value.get("weekEnding")))
+        if key not in weeks:
+            weeks[key] = {**value, "shop": row.shop_domain, "writtenAt": row.created_at}
+    listed = sorted(weeks.values(), key=lambda p: (p["weekEnding"], p["shop"]), reverse=True)
+    return listed[:_PACKETS_LISTED]
+
+
+@router.get("/insights", response_class=HTMLResponse)
+def insights_page(request: Request) -> Response:
+    who = require(request)
+    packets = _packets(context(request))
+    return _render(
+        request,
+        "insights.html",
+        {"packets": packets, "latest": packets[0] if packets else None},
+        who,
+    )
+
+
+@router.get("/insights/{week}", response_class=HTMLResponse)
+def insights_packet(request: Request, week: str) -> Response:
+    require(request)
+    try:
+        ending = date.fromisoformat(week)
+    except ValueError:
+        raise NotFoundError(f"{week!r} is not a week ending (YYYY-MM-DD)") from None
+    packet = next(
+        (p for p in _packets(context(request)) if p["weekEnding"] == ending.isoformat()), None
+    )
+    if packet is None:
+        raise NotFoundError(
+            f"no packet for the week ending {ending}; run occ insights weekly "
+            f"--week-ending {ending}"
+        )
+    page = Path(str(packet["folder"])) / "index.html"
+    try:
+        html = page.read_text(encoding="utf-8")
+    except OSError:
+        raise NotFoundError(
+            f"the packet of the week ending {ending} is no longer at {page.parent}; run occ "
+            f"insights weekly --week-ending {ending}"
+        ) from None
+    # The packet is one self-contained page: its own inline styles and SVG, nothing else.
+    return HTMLResponse(html, headers={"Content-Security-Policy": _PACKET_CSP})

@@ -21,7 +21,14 @@ from sqlalchemy import Connection, Engine, Table, desc, func, select
 from occ.config import Settings
 from occ.decisions.events import export_events
 from occ.errors import ConfigError, NotFoundError
-from occ.insights import PacketFiles, WeekWindow, build_packet, default_week_ending, write_packet
+from occ.insights import (
+    PACKET_FACT_TYPE,
+    PacketFiles,
+    WeekWindow,
+    build_packet,
+    default_week_ending,
+    write_packet,
+)
 from occ.ops.sync_log import analyze_sync_log
 from occ.store.facts import write_fact
 from occ.store.records import ShopInfo, load_shop
@@ -31,7 +38,6 @@ from occ.worker.registry import JobContext, JobSkipped, Schedule, register_job
 
 __all__ = ["PACKET_FACT_TYPE", "MadePacket", "due_week", "insights_job", "make_packet"]
 
-PACKET_FACT_TYPE = "insights.weekly.packet"
 _FACTS = cast(Table, DashboardFact.__table__)
 _RUNS = cast(Table, RefreshRun.__table__)
 
