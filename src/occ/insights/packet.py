@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from occ.contracts.forecast import ForecastConfig
 from occ.contracts.kpis import InventoryResult, KpiConfig
+from occ.contracts.records import VariantRecord
 from occ.insights.narrative import headline, watchpoints
 from occ.insights.pipeline import pipeline_health
 from occ.insights.review import anomaly_review
@@ -33,10 +34,13 @@ P95_CEILING_MS = 1000.0
 
 
 def _inventory_at_week_end(
-    connection: Connection, shop: ShopInfo, until: datetime, config: KpiConfig
+    connection: Connection,
+    shop: ShopInfo,
+    variants: list[VariantRecord],
+    until: datetime,
+    config: KpiConfig,
 ) -> InventoryResult | None:
     """Days of cover at ``until``: today's stock against the velocity up to then."""
-    variants = store.load_variants(connection, shop.domain)
     if not variants:
         return None
     since = until - timedelta(days=config.inventory.velocity_days)
@@ -108,14 +112,17 @@ def build_packet(
             "partial and left out of the totals, the band checks and the headline"
         )
     say("KPI trends")
-    trends, moves = kpi_trends(connection, shop, window, kpis, forecast, last_complete)
+    variants = store.load_variants(connection, shop.domain)
+    trends, moves = kpi_trends(
+        connection, shop, window, kpis, forecast, last_complete, has_variants=bool(variants)
+    )
     say("anomalies and decisions")
     anomalies = anomaly_review(connection, shop.domain, window)
     say("pipeline health")
     pipeline = pipeline_health(connection, shop.domain, window)
     say("watchpoints")
     until = data_until if data_until is not None and last_complete is not None else window.closes
-    inventory = _inventory_at_week_end(connection, shop, until, kpis)
+    inventory = _inventory_at_week_end(connection, shop, variants, until, kpis)
     return {
         "packet": "occ.weekly-insight",
         "version": PACKET_VERSION,

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from occ.anomalies import InsufficientHistory, forecast_series
 from occ.contracts.forecast import ForecastConfig
 from occ.contracts.kpis import KpiConfig, ThresholdProfile
+from occ.contracts.records import OrderSummary
 from occ.insights.window import WeekWindow
 from occ.metrics.order_days import (
     FULFILLMENT_HISTORY_ASSUMPTION,
@@ -215,6 +217,13 @@ def page_moves(days: Sequence[Any], window: WeekWindow) -> list[PageMove]:
     )
 
 
+def _order_summaries(
+    engine: Engine, shop: str, since: datetime, until: datetime
+) -> list[OrderSummary]:
+    with engine.connect() as connection:
+        return store.load_order_summaries(connection, shop, since, until)
+
+
 def kpi_trends(
     connection: Connection,
     shop: ShopInfo,
@@ -222,6 +231,8 @@ def kpi_trends(
     kpis: KpiConfig,
     forecast: ForecastConfig,
     last_complete: date | None = None,
+    *,
+    has_variants: bool = True,
 ) -> tuple[dict[str, dict[str, Any]], list[PageMove]]:
     """The five KPI trend documents (keyed by KPI) and the landing pages' weekly moves.
 
@@ -234,7 +245,15 @@ def kpi_trends(
     all_days = [first + offset * _DAY for offset in range((last - first).days + 1)]
     # Orders of the fulfillment KPI's population window before the first day count too.
     since = window.midnight(first) - timedelta(days=max(kpis.fulfillment.window_days, 1))
-    orders = store.load_order_summaries(connection, shop.domain, since, window.closes)
+    # The orders (the biggest read: a join of every line item of ~11 weeks) come on a
+    # connection of their own while this one reads conversations and pages.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="occ-orders") as pool:
+        pending = pool.submit(
+            _order_summaries, connection.engine, shop.domain, since, window.closes
+        )
+        conversations = store.load_conversations(connection, shop.domain, ("open", "pending"))
+        pages = store.load_landing_page_days(connection, shop.domain, first, last)
+        orders = pending.result()
     # Oldest first: the store's history may start inside the fit window.
     first_day = orders[0].created_at.astimezone(window.zone).date() if orders else None
 
@@ -254,7 +273,6 @@ def kpi_trends(
     week_orders = bool(orders) and orders[-1].created_at > window.opens
     no_orders = None if week_orders else "no Shopify orders recorded in the week"
 
-    conversations = store.load_conversations(connection, shop.domain, ("open", "pending"))
     breach: dict[date, float | None] = {}
     sla_missing = None
     if conversations:
@@ -266,15 +284,12 @@ def kpi_trends(
     else:
         sla_missing = "no open or pending Chatwoot conversations recorded"
 
-    pages = store.load_landing_page_days(connection, shop.domain, first, last)
     sessions: dict[date, int] = dict.fromkeys(all_days, 0)
     for row in pages:
         sessions[row.day] = sessions.get(row.day, 0) + row.sessions
     first_page = min((row.day for row in pages), default=None)
     traffic = _first_known({d: float(v) for d, v in sessions.items()}, first_page)
     week_pages = any(row.day >= window.start for row in pages)
-
-    variants_known = bool(store.load_variants(connection, shop.domain)) if orders else False
 
     series = [
         WeekSeries(
@@ -324,7 +339,7 @@ def kpi_trends(
                 "week shows the units sold that drive it; SKUs at risk are in the watchpoints"
             ],
             missing=no_orders
-            or (None if variants_known else "no Shopify variants recorded (inventory unknown)"),
+            or (None if has_variants else "no Shopify variants recorded (inventory unknown)"),
         ),
         WeekSeries(
             "fulfillment_issue_rate",
