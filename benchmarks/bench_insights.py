@@ -82,7 +82,7 @@ def main() -> None:
         )
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     print()
-    print("| store | packet (median of %d) | peak RSS | target |" % args.repeat)
+    print(f"| store | packet (median of {args.repeat}) | peak RSS | target |")
     print("|---|---|---|---|")
     print(
         f"| {counts['orders']:,} orders, {counts['line_items']:,} line items, PostgreSQL "
