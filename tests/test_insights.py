@@ -356,3 +356,36 @@ def test_the_dashboard_shows_the_latest_packet(engine: Engine, tmp_path: Path) -
         assert client.get("/insights/not-a-date").status_code == 404
         with dash.client() as anonymous:
             assert anonymous.get("/insights/2026-11-22").status_code in (303, 401)
+
+
+def test_the_notebook_recomputes_the_packet_from_the_database(
+    runner: CliRunner, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbformat
+
+    from occ.store.engine import open_store
+
+    engine = open_store(db_url)
+    try:
+        build_store(engine, tmp_path / "recorded")
+    finally:
+        engine.dispose()
+    arguments = ["--db", db_url, "--now", "2026-11-24T12:00:00Z", "--notebook", "--out", "nb"]
+    result = runner.invoke(app, ["insights", "weekly", *arguments])
+    assert result.exit_code == 0, result.output
+    path = Path("nb/packet.ipynb")
+    notebook = nbformat.read(str(path), as_version=4)
+    nbformat.validate(notebook)
+    assert db_url not in path.read_text()  # the store's URL is read at run time, never written
+    # Run it as Jupyter would, cell after cell in one namespace, against the same store.
+    monkeypatch.setenv("OCC_DATABASE_URL", db_url)
+    namespace: dict[str, Any] = {}
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            exec(compile(cell.source, str(path), "exec"), namespace)
+    written = json.loads(Path("nb/packet.json").read_text(encoding="utf-8"))
+    assert json.loads(json.dumps(namespace["packet"])) == written
+    assert list(namespace["trends"]["sales_delta"]["value"]) == [
+        d["value"] for d in written["trends"]["sales_delta"]["days"]
+    ]
+    assert len(namespace["anomalies"]) == written["anomalies"]["total"]

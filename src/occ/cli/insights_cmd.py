@@ -57,6 +57,13 @@ def weekly(
         typer.Option("--out", help="Folder to write into (default .occ/packets/WEEK-ENDING)"),
     ] = None,
     shop: Annotated[str | None, typer.Option(help="Shop domain (default: newest)")] = None,
+    notebook: Annotated[
+        bool,
+        typer.Option(
+            "--notebook",
+            help="Also write packet.ipynb, which recomputes the packet from the database",
+        ),
+    ] = False,
     now: NowOption = None,
     db: DbOption = None,
     config: ConfigOption = None,
@@ -69,7 +76,14 @@ def weekly(
     try:
         with progress() as step:
             made = make_packet(
-                settings, engine, now=moment, week_ending=ending, out=out_dir, shop=shop, step=step
+                settings,
+                engine,
+                now=moment,
+                week_ending=ending,
+                out=out_dir,
+                shop=shop,
+                notebook=notebook,
+                step=step,
             )
     finally:
         engine.dispose()
@@ -81,5 +95,8 @@ def weekly(
     )
     for item in made.packet["headline"]:
         out.print(f"  • {escape(item['sentence'])}", highlight=False, soft_wrap=True)
-    for path in (made.files.html, made.files.markdown, made.files.json):
+    written = [made.files.html, made.files.markdown, made.files.json]
+    if notebook:
+        written.append(made.files.folder / "packet.ipynb")
+    for path in written:
         out.print(f"  {path}", highlight=False, soft_wrap=True)

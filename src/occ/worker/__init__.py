@@ -5,6 +5,7 @@ Each job runs on its own schedule under a lease in the ``job_lock`` table, so th
 workers never run the same job at once; SIGINT/SIGTERM stop the worker after the job in flight.
 """
 
+from occ.insights import PACKET_FACT_TYPE
 from occ.worker.jobs import (
     JOBS,
     PARITY_FACT_TYPE,
@@ -25,7 +26,7 @@ from occ.worker.locks import (
     release_lock,
     renew_lock,
 )
-from occ.worker.packet import PACKET_FACT_TYPE, MadePacket, make_packet
+from occ.worker.packet import MadePacket, make_packet
 from occ.worker.run import LOGGER_NAME, JobRun, run_job, run_worker
 
 __all__ = [

@@ -34,9 +34,10 @@ from occ.store.facts import write_fact
 from occ.store.records import ShopInfo, load_shop
 from occ.store.tables import DashboardFact, RefreshRun
 from occ.worker.health import PARITY_FACT_TYPE
+from occ.worker.notebook import write_notebook
 from occ.worker.registry import JobContext, JobSkipped, Schedule, register_job
 
-__all__ = ["PACKET_FACT_TYPE", "MadePacket", "due_week", "insights_job", "make_packet"]
+__all__ = ["MadePacket", "compose_packet", "due_week", "insights_job", "make_packet"]
 
 _FACTS = cast(Table, DashboardFact.__table__)
 _RUNS = cast(Table, RefreshRun.__table__)
@@ -124,22 +125,20 @@ def _data_until(connection: Connection, shop: str) -> datetime | None:
     return newest
 
 
-def make_packet(
+def compose_packet(
     settings: Settings,
     engine: Engine,
     *,
     now: datetime,
     week_ending: date | None = None,
-    out: Path | None = None,
     shop: str | None = None,
     step: Callable[[str], None] | None = None,
-) -> MadePacket:
-    """Build and write the packet of the week ending ``week_ending`` (default: last Sunday).
+) -> tuple[WeekWindow, dict[str, Any]]:
+    """The packet document of the week ending ``week_ending`` (default: last Sunday).
 
     Raises:
         NotFoundError: nothing was refreshed yet, or ``shop`` is not in the store.
         ConfigError: the week has not begun yet.
-        InputFileError: the output folder cannot be written.
     """
     with engine.connect() as connection:
         info = _shop(connection, settings, shop)
@@ -164,8 +163,41 @@ def make_packet(
             data_until=_data_until(connection, info.domain),
             step=say,
         )
+    return window, packet
+
+
+def make_packet(
+    settings: Settings,
+    engine: Engine,
+    *,
+    now: datetime,
+    week_ending: date | None = None,
+    out: Path | None = None,
+    shop: str | None = None,
+    notebook: bool = False,
+    step: Callable[[str], None] | None = None,
+) -> MadePacket:
+    """Build and write the packet (``compose_packet``), and record it as a fact.
+
+    ``notebook`` also writes ``packet.ipynb``, which recomputes the packet from the database.
+
+    Raises:
+        NotFoundError: nothing was refreshed yet, or ``shop`` is not in the store.
+        ConfigError: the week has not begun yet, or ``notebook`` without nbformat.
+        InputFileError: the output folder cannot be written.
+    """
+    say = step or (lambda _: None)
+    window, packet = compose_packet(
+        settings, engine, now=now, week_ending=week_ending, shop=shop, step=say
+    )
+    ending = window.ending
+    info = ShopInfo(
+        (packet["shop"]["domain"], packet["shop"]["currency"], packet["shop"]["timezone"])
+    )
     folder = out if out is not None else settings.resolved_packets_dir() / ending.isoformat()
     files = write_packet(packet, folder, say)
+    if notebook:
+        write_notebook(folder / "packet.ipynb", info.domain, ending, _iso(now))
     with engine.begin() as connection:
         fact_id = write_fact(
             connection,
