@@ -9,6 +9,7 @@ wall-clock time goes in: the same database and week give the same document.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,11 +27,17 @@ from occ.metrics.inventory import inventory_cover_from_units
 from occ.store import records as store
 from occ.store.records import ShopInfo
 
-__all__ = ["FAILURE_RATE_TARGET", "P95_CEILING_MS", "PACKET_VERSION", "build_packet"]
+__all__ = ["PACKET_VERSION", "SyncTargets", "build_packet", "sync_section"]
 
 PACKET_VERSION = 1
-FAILURE_RATE_TARGET = 0.05
-P95_CEILING_MS = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class SyncTargets:
+    """What the sync is held to (``sync_failure_rate_alert``, ``sync_p95_ms_alert``)."""
+
+    failure_rate: float = 0.05
+    p95_ms: float = 1000.0
 
 
 def _inventory_at_week_end(
@@ -49,14 +56,17 @@ def _inventory_at_week_end(
 
 
 def sync_section(
-    summary: dict[str, Any] | None, parity: dict[str, Any] | None, window: WeekWindow
+    summary: dict[str, Any] | None,
+    parity: dict[str, Any] | None,
+    window: WeekWindow,
+    targets: SyncTargets,
 ) -> dict[str, Any]:
     """The decision-sync section from the analyzer's summary of the week's sync events."""
     section: dict[str, Any] = {
         "window": window.as_dict(),
         "sources": ["sync events of the week (occ analyze sync-log)", "latest parity fact"],
-        "failureRateTarget": FAILURE_RATE_TARGET,
-        "p95CeilingMs": P95_CEILING_MS,
+        "failureRateTarget": targets.failure_rate,
+        "p95CeilingMs": targets.p95_ms,
         "parity": parity
         if parity is not None
         else {"status": "missing", "reason": "no parity check recorded by the week's end"},
@@ -69,9 +79,9 @@ def sync_section(
         "status": "ok",
         "records": totals["records"],
         "totals": totals,
-        "failureRateOk": None if rate is None else rate <= FAILURE_RATE_TARGET,
+        "failureRateOk": None if rate is None else rate <= targets.failure_rate,
         "durationsMs": durations,
-        "p95Ok": None if durations["p95"] is None else durations["p95"] <= P95_CEILING_MS,
+        "p95Ok": None if durations["p95"] is None else durations["p95"] <= targets.p95_ms,
         "retries": summary["retries"],
         "errors": summary["errors"]["byCode"],
         "hourlyBuckets": summary["hourlyBuckets"],
@@ -89,6 +99,7 @@ def build_packet(
     *,
     sync_summary: dict[str, Any] | None,
     parity: dict[str, Any] | None,
+    sync_targets: SyncTargets | None = None,
     data_until: datetime | None = None,
     step: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
@@ -140,7 +151,7 @@ def build_packet(
             for m in moves[:10]
         ],
         "anomalies": anomalies,
-        "sync": sync_section(sync_summary, parity, window),
+        "sync": sync_section(sync_summary, parity, window, sync_targets or SyncTargets()),
         "pipeline": pipeline,
         "watchpoints": {
             "window": {"from": window.ending.isoformat(), "days": 7},

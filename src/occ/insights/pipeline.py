@@ -8,12 +8,11 @@ the quarantined records (contract violations) and the drift findings.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, select
 
-from occ.insights.window import WeekWindow
+from occ.insights.window import WeekWindow, iso_utc
 from occ.store.tables import DriftFinding, QuarantinedRecord, RefreshRun, SourceEvidence
 
 __all__ = ["CACHE_NOTE", "SOURCES", "pipeline_health"]
@@ -27,10 +26,6 @@ _EVIDENCE = cast(Table, SourceEvidence.__table__)
 _RUNS = cast(Table, RefreshRun.__table__)
 _QUARANTINE = cast(Table, QuarantinedRecord.__table__)
 _DRIFT = cast(Table, DriftFinding.__table__)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _source_of(stream: str) -> str:
@@ -98,7 +93,7 @@ def pipeline_health(connection: Connection, shop: str, window: WeekWindow) -> di
                 "kind": finding["kind"],
                 "observed": finding["observed"],
                 "occurrences": finding["occurrences"],
-                "firstSeen": _iso(finding["first_seen"]),
+                "firstSeen": iso_utc(finding["first_seen"]),
                 "new": finding["first_seen"] > window.opens,
             }
         )
@@ -126,7 +121,7 @@ def pipeline_health(connection: Connection, shop: str, window: WeekWindow) -> di
     for run in runs:
         by_kind[str(run.source).partition(":")[0]] += 1
     document: dict[str, Any] = {
-        "window": {"opensUtc": _iso(window.opens), "closesUtc": _iso(window.closes)},
+        "window": {"opensUtc": iso_utc(window.opens), "closesUtc": iso_utc(window.closes)},
         "sources": sources,
         "runs": {
             "count": len(runs),

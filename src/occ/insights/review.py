@@ -22,17 +22,13 @@ from occ.anomalies.response import (
     response_rate,
 )
 from occ.insights.trends import KPI_ORDER
-from occ.insights.window import WeekWindow
+from occ.insights.window import WeekWindow, iso_utc
 from occ.store.tables import DashboardFact, DecisionLog
 
 __all__ = ["anomaly_review"]
 
 _FACTS = cast(Table, DashboardFact.__table__)
 _DECISIONS = cast(Table, DecisionLog.__table__)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _fact_id(payload: Any) -> int | None:
@@ -96,7 +92,7 @@ def anomaly_review(connection: Connection, shop: str, window: WeekWindow) -> dic
     for response in responses:
         by_kpi.setdefault(response.first.kpi, Counter())[response.severity] += 1
     document: dict[str, Any] = {
-        "window": {"opensUtc": _iso(window.opens), "closesUtc": _iso(window.closes)},
+        "window": {"opensUtc": iso_utc(window.opens), "closesUtc": iso_utc(window.closes)},
         "sources": ["anomaly facts of the week's refreshes", "decision log up to the week's end"],
         "total": len(responses),
         "counts": {
@@ -112,7 +108,7 @@ def anomaly_review(connection: Connection, shop: str, window: WeekWindow) -> dic
         },
         "items": [
             {
-                "detectedAt": _iso(r.first.detected_at),
+                "detectedAt": iso_utc(r.first.detected_at),
                 "kpi": r.first.kpi,
                 "key": r.first.key,
                 "kind": r.first.kind,
@@ -127,7 +123,7 @@ def anomaly_review(connection: Connection, shop: str, window: WeekWindow) -> dic
                     "id": r.answer.decision_id,
                     "action": r.answer.action,
                     "actor": r.answer.actor,
-                    "at": _iso(r.answer.created_at),
+                    "at": iso_utc(r.answer.created_at),
                 },
                 "responseMinutes": None
                 if r.response_minutes is None

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-__all__ = ["WeekWindow", "default_week_ending"]
+__all__ = ["WeekWindow", "default_week_ending", "iso_utc"]
 
 _DAY = timedelta(days=1)
 
@@ -61,11 +61,12 @@ class WeekWindow:
             "start": self.start.isoformat(),
             "ending": self.ending.isoformat(),
             "timezone": self.timezone,
-            "opensUtc": _iso(self.opens),
-            "closesUtc": _iso(self.closes),
+            "opensUtc": iso_utc(self.opens),
+            "closesUtc": iso_utc(self.closes),
             "previousStart": self.previous_days[0].isoformat(),
         }
 
 
-def _iso(moment: datetime) -> str:
+def iso_utc(moment: datetime) -> str:
+    """``moment`` as ISO-8601 UTC with a ``Z``, as every instant of the packet is written."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -29,6 +29,8 @@ from occ.insights import (
     default_week_ending,
     write_packet,
 )
+from occ.insights.packet import SyncTargets
+from occ.insights.window import iso_utc
 from occ.ops.sync_log import analyze_sync_log
 from occ.store.facts import write_fact
 from occ.store.records import ShopInfo, load_shop
@@ -49,10 +51,6 @@ class MadePacket:
     files: PacketFiles
     packet: dict[str, Any]
     fact_id: int
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _shop(connection: Connection, settings: Settings, domain: str | None) -> ShopInfo:
@@ -84,7 +82,7 @@ def _sync_summary(
             failure_rate_alert=settings.sync_failure_rate_alert,
             p95_ms_alert=settings.sync_p95_ms_alert,
             generated_at=window.closes,  # not the wall clock: the packet is reproducible
-            source=f"sync events {_iso(window.opens)} – {_iso(window.closes)}",
+            source=f"sync events {iso_utc(window.opens)} – {iso_utc(window.closes)}",
             seconds_below=None,
         )
 
@@ -106,7 +104,7 @@ def _parity(connection: Connection, window: WeekWindow) -> dict[str, Any] | None
     ]
     verdict = "ok" if value.get("ok") else "FAILED"
     return {
-        "checkedAt": _iso(row.created_at),
+        "checkedAt": iso_utc(row.created_at),
         "ok": bool(value.get("ok")),
         "summary": f"{verdict} — " + "; ".join(parts) if parts else verdict,
         "tables": {
@@ -160,6 +158,7 @@ def compose_packet(
             settings.forecast,
             sync_summary=summary,
             parity=_parity(connection, window),
+            sync_targets=SyncTargets(settings.sync_failure_rate_alert, settings.sync_p95_ms_alert),
             data_until=_data_until(connection, info.domain),
             step=say,
         )
@@ -197,7 +196,7 @@ def make_packet(
     folder = out if out is not None else settings.resolved_packets_dir() / ending.isoformat()
     files = write_packet(packet, folder, say)
     if notebook:
-        write_notebook(folder / "packet.ipynb", info.domain, ending, _iso(now))
+        write_notebook(folder / "packet.ipynb", info.domain, ending, iso_utc(now))
     with engine.begin() as connection:
         fact_id = write_fact(
             connection,
@@ -212,7 +211,7 @@ def make_packet(
                 "anomalies": packet["anomalies"]["total"],
                 "watchpoints": len(packet["watchpoints"]["items"]),
             },
-            metadata={"generatedAt": _iso(now)},
+            metadata={"generatedAt": iso_utc(now)},
             now=now,
         )
     return MadePacket(window, files, packet, fact_id)
