@@ -329,6 +329,7 @@ def test_the_built_in_jobs_follow_the_worker_settings() -> None:
         "refresh": Schedule(seconds=900),
         "health": Schedule(seconds=1800),
         "insights": Schedule(cron="5 * * * *"),  # writes when the shop's Monday 06:00 is past
+        "knowledge": Schedule(cron="30 0 * * *"),
     }
 
 

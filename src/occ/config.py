@@ -8,7 +8,7 @@ environment itself. Nested values use ``__`` in environment variables, e.g.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
@@ -184,6 +184,42 @@ class Settings(BaseSettings):
     insights_hour: int = Field(
         default=6, ge=0, le=23, description="Hour, in the shop's time zone, of that packet"
     )
+
+    knowledge_dir: Path | None = Field(
+        default=None, description="Folder of the knowledge index (default .occ/knowledge)"
+    )
+    knowledge_sources: list[str] = Field(
+        default_factory=list,
+        description="Folders, NDJSON files and site URLs every knowledge build indexes",
+    )
+    knowledge_max_bytes: int = Field(
+        default=5_000_000, ge=1, description="Largest file, page or NDJSON line indexed (bytes)"
+    )
+    knowledge_dense: Literal["auto", "off"] = Field(
+        default="auto",
+        description="Dense embeddings: auto (when the dense extra is installed) or off",
+    )
+    knowledge_threads: int = Field(
+        default=1, ge=1, description="Threads of the local embedding model (onnxruntime)"
+    )
+    crawl_requests_per_second: float = Field(
+        default=2.0, gt=0, description="Most requests per second a site crawl sends"
+    )
+    crawl_concurrency: int = Field(default=2, ge=1, description="Requests a crawl has in flight")
+    crawl_max_pages: int = Field(default=1000, ge=1, description="Most pages one crawl fetches")
+    crawl_max_redirects: int = Field(
+        default=5, ge=0, description="Redirects a crawl follows before giving a page up"
+    )
+    worker_knowledge_cron: str = Field(
+        default="30 0 * * *",
+        description="Crontab (UTC) of occ worker's re-crawl and incremental knowledge rebuild",
+    )
+
+    def resolved_knowledge_dir(self, cwd: Path | None = None) -> Path:
+        """Where the knowledge index lives: ``knowledge_dir`` or ``.occ/knowledge``."""
+        if self.knowledge_dir is not None:
+            return self.knowledge_dir
+        return (cwd or Path.cwd()) / DEFAULT_DB_DIR / "knowledge"
 
     def resolved_packets_dir(self, cwd: Path | None = None) -> Path:
         """Where weekly packets are kept: ``packets_dir`` or ``.occ/packets``."""

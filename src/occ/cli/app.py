@@ -18,6 +18,7 @@ from occ.cli.analyze_cmd import analyze_app
 from occ.cli.contracts_cmd import contracts_app
 from occ.cli.decisions_cmd import decisions_app
 from occ.cli.insights_cmd import insights_app
+from occ.cli.knowledge_cmd import knowledge_app
 from occ.cli.parity_cmd import parity
 from occ.cli.render import render_kpis, render_refresh
 from occ.cli.serve_cmd import check_port, serve, serve_app
@@ -338,6 +339,7 @@ app.command("worker")(worker)
 app.command("serve")(serve)
 app.add_typer(users_app, name="users")
 app.add_typer(insights_app, name="insights")
+app.add_typer(knowledge_app, name="knowledge")
 
 
 def main() -> None:

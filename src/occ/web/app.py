@@ -34,6 +34,7 @@ from occ.store.operators import app_secret
 from occ.web import api, pages
 from occ.web.context import STATIC_DIR, TEMPLATES_DIR, WebContext
 from occ.web.filters import install_filters
+from occ.web.knowledge import KnowledgeShelf
 from occ.web.refresher import Refresher
 from occ.web.security import CsrfRejected, SignInRequired
 from occ.web.tiles import DashboardCache
@@ -130,6 +131,7 @@ def create_app(
         refresher=Refresher(store, settings, now, on_finished=cache.invalidate),
         templates=templates,
         clock=now,
+        knowledge=KnowledgeShelf(settings),
     )
 
     app.add_middleware(_Headers)

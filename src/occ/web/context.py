@@ -20,6 +20,7 @@ from occ.config import Settings
 from occ.decisions.actions import DecisionMark, SuggestedAction
 from occ.decisions.operator_metrics import REFRESH_FACT
 from occ.store.facts import write_fact
+from occ.web.knowledge import KnowledgeShelf
 from occ.web.refresher import Refresher, RefreshState
 from occ.web.security import known
 from occ.web.tiles import DashboardCache, RunView
@@ -38,6 +39,7 @@ class WebContext:
     refresher: Refresher
     templates: Jinja2Templates
     clock: Callable[[], datetime]
+    knowledge: KnowledgeShelf
 
     def view(self) -> RunView | None:
         view = self.cache.recent()

@@ -134,6 +134,7 @@ def tile_detail(request: Request, kpi: str, page: Annotated[int, Query(ge=1)] = 
             "pages": max(1, -(-len(tile.rows) // _TILE_PAGE)),
             "fresh": _freshness(ctx, view),
             "queue": queue,
+            "knowledge": ctx.knowledge.for_anomalies(tile.anomalies),
             "fact_json": json.dumps(tile.fact.value.get("inputs"), indent=2) if tile.fact else "",
             "config_json": json.dumps(tile.fact.metadata.get("config"), indent=2)
             if tile.fact

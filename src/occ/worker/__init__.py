@@ -17,6 +17,7 @@ from occ.worker.jobs import (
     WorkerStopping,
     register_job,
 )
+from occ.worker.knowledge import knowledge_job
 from occ.worker.locks import (
     Lease,
     LockHolder,
@@ -46,6 +47,7 @@ __all__ = [
     "WorkerStopping",
     "acquire_lock",
     "held_lock",
+    "knowledge_job",
     "lock_holder",
     "make_packet",
     "register_job",

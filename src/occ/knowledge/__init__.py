@@ -1,0 +1,1 @@
+"""The knowledge index: runbooks, site pages, decisions and reply templates, searchable."""

@@ -1,0 +1,243 @@
+"""Building the index from its sources: what to read, reading it, writing a new version.
+
+A source is a folder (Markdown / text), an NDJSON of pages or of reply templates (told
+apart by their first object: pages have ``source``), or a site URL (crawled first, its
+pages kept in ``sites/<host>.ndjson`` for the next crawl's conditional requests). The
+sources given once are remembered in ``sources.json`` so that the nightly job rebuilds the
+same index; the decision log is always indexed. Each build records a
+``knowledge.index.built`` fact with what it indexed and what it left out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import Engine, Table, desc, select
+
+from occ.errors import ConfigError
+from occ.knowledge.crawl import crawl_site, read_previous, write_pages
+from occ.knowledge.index import BuildStats, Embedder, write_version
+from occ.knowledge.sources import (
+    Loaded,
+    decision_passages,
+    load_folder,
+    load_pages,
+    load_templates,
+)
+from occ.store.facts import write_fact
+from occ.store.tables import DecisionLog, RefreshRun
+
+__all__ = [
+    "BUILD_FACT_TYPE",
+    "BuildReport",
+    "CrawlOptions",
+    "build_index",
+    "registered_sources",
+    "source_kind",
+]
+
+BUILD_FACT_TYPE = "knowledge.index.built"
+_DECISIONS = cast(Table, DecisionLog.__table__)
+_RUNS = cast(Table, RefreshRun.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlOptions:
+    user_agent: str
+    requests_per_second: float = 2.0
+    concurrency: int = 2
+    max_pages: int = 1000
+
+
+@dataclass
+class BuildReport:
+    loaded: Loaded
+    stats: BuildStats
+    sources: list[str]
+    crawled: dict[str, dict[str, int]] = field(default_factory=dict)
+    fact_id: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.stats.version,
+            "sources": self.sources,
+            "documents": self.loaded.documents,
+            "passages": self.stats.passages,
+            "embedded": self.stats.embedded,
+            "reusedEmbeddings": self.stats.reused,
+            "model": self.stats.model,
+            "skipped": [{"item": item, "reason": why} for item, why in self.loaded.skipped],
+            "failed": [{"item": item, "reason": why} for item, why in self.loaded.failed],
+            "notices": self.loaded.notices,
+            "crawled": self.crawled,
+        }
+
+
+def source_kind(location: str) -> str:
+    """``url``, ``folder``, ``pages`` or ``templates``.
+
+    Raises:
+        ConfigError: not a URL, an existing folder or an NDJSON file.
+    """
+    if location.startswith(("http://", "https://")):
+        if not urlsplit(location).netloc:
+            raise ConfigError(f"{location!r} is not a site URL; use e.g. https://shop.example/")
+        return "url"
+    path = Path(location)
+    if path.is_dir():
+        return "folder"
+    if not path.is_file():
+        raise ConfigError(
+            f"knowledge source {location!r} is neither a folder, an NDJSON file nor a URL"
+        )
+    with path.open("rb") as lines:
+        for raw in lines:
+            if not raw.strip():
+                continue
+            try:
+                first = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise ConfigError(
+                    f"{location}: its first line is not JSON; pass an NDJSON of pages or of "
+                    "reply templates"
+                ) from None
+            return "pages" if isinstance(first, dict) and "source" in first else "templates"
+    raise ConfigError(f"{location} is empty; pass an NDJSON of pages or of reply templates")
+
+
+def _normalised(location: str) -> str:
+    return (
+        location if location.startswith(("http://", "https://")) else str(Path(location).resolve())
+    )
+
+
+def registered_sources(root: Path) -> list[str]:
+    try:
+        listed = json.loads((root / "sources.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return []
+    return [str(s) for s in listed] if isinstance(listed, list) else []
+
+
+def _remember(root: Path, sources: list[str]) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    partial = root / ".sources.json.partial"
+    partial.write_text(json.dumps(sources, indent=2), encoding="utf-8")
+    partial.replace(root / "sources.json")
+
+
+def _site_file(root: Path, url: str) -> Path:
+    host = urlsplit(url).netloc.replace(":", "_")
+    return root / "sites" / f"{host}.ndjson"
+
+
+def build_index(
+    root: Path,
+    engine: Engine,
+    sources: Sequence[str],
+    *,
+    embedder: Embedder | None,
+    now: datetime,
+    max_bytes: int,
+    client: httpx.Client | None = None,
+    crawl: CrawlOptions | None = None,
+    step: Callable[[str, int, int], None] | None = None,
+    notices: Sequence[str] = (),
+) -> BuildReport:
+    """Read every source (those given, those remembered) and the decision log; write a new
+    index version and record the build as a fact.
+
+    Raises:
+        ConfigError: a source is not a folder, an NDJSON file or a URL, or a URL is given
+            without an HTTP client.
+    """
+    say = step or (lambda _what, _done, _total: None)
+    wanted = list(dict.fromkeys([*registered_sources(root), *map(_normalised, sources)]))
+    kinds = {location: source_kind(location) for location in wanted}
+    loaded = Loaded(notices=list(notices))
+    crawled: dict[str, dict[str, int]] = {}
+    for number, location in enumerate(wanted, start=1):
+        say(f"reading {location}", number - 1, len(wanted))
+        kind = kinds[location]
+        if kind == "folder":
+            loaded.extend(load_folder(Path(location), max_bytes))
+        elif kind == "pages":
+            loaded.extend(load_pages(Path(location), max_bytes))
+        elif kind == "templates":
+            loaded.extend(load_templates(Path(location), max_bytes))
+        else:
+            if client is None or crawl is None:
+                raise ConfigError(f"{location} needs a crawl; run occ knowledge crawl {location}")
+            site = _site_file(root, location)
+
+            def crawled_page(done: int, total: int, where: str = location) -> None:
+                say(f"crawling {where}", done, total)
+
+            result = crawl_site(
+                client,
+                location,
+                user_agent=crawl.user_agent,
+                requests_per_second=crawl.requests_per_second,
+                concurrency=crawl.concurrency,
+                max_bytes=max_bytes,
+                max_pages=crawl.max_pages,
+                previous=read_previous(site),
+                on_page=crawled_page,
+            )
+            write_pages(site, result.pages)
+            loaded.skipped += result.skipped
+            crawled[location] = {
+                "requests": result.requests,
+                "pages": len(result.pages),
+                "notModified": result.not_modified,
+                "failures": len(result.failures),
+            }
+            loaded.extend(load_pages(site, max_bytes))
+            # Pages that failed are in the NDJSON (and so in load_pages' failures); robots.txt
+            # and sitemap failures are not.
+            page_errors = {p["source"] for p in result.pages if "error" in p}
+            loaded.failed += [f for f in result.failures if f[0] not in page_errors]
+    with engine.connect() as connection:
+        rows = connection.execute(select(_DECISIONS).order_by(_DECISIONS.c.created_at)).all()
+        shop = connection.execute(
+            select(_RUNS.c.shop_domain).order_by(desc(_RUNS.c.id)).limit(1)
+        ).scalar()
+    loaded.extend(decision_passages(rows))
+    passages = list({p.id: p for p in loaded.passages}.values())  # last one of an id wins
+    report_meta = {
+        "documents": loaded.documents,
+        "skipped": len(loaded.skipped),
+        "failed": len(loaded.failed),
+        "builtAt": now.isoformat(),
+    }
+    stats = write_version(root, passages, embedder, report_meta, step=say)
+    _remember(root, wanted)
+    report = BuildReport(loaded, stats, wanted, crawled)
+    with engine.begin() as connection:
+        report.fact_id = write_fact(
+            connection,
+            shop=shop or "local",
+            fact_type=BUILD_FACT_TYPE,
+            scope="ops",
+            value={
+                key: value
+                for key, value in report.as_dict().items()
+                if key not in ("skipped", "failed")
+            }
+            | {
+                "skippedCount": len(loaded.skipped),
+                "failedCount": len(loaded.failed),
+                "skippedSample": report.as_dict()["skipped"][:20],
+                "failedSample": report.as_dict()["failed"][:20],
+            },
+            metadata={"builtAt": now.isoformat()},
+            now=now,
+        )
+    return report
