@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from occ.config import Settings
-from occ.knowledge.index import IndexVersion, current_version
+from occ.knowledge.index import Embedder, IndexVersion, current_version
 from occ.knowledge.search import Hit, search
 from occ.knowledge.setup import embedder_for
 
@@ -36,6 +36,7 @@ class KnowledgeShelf:
         self._lock = threading.Lock()
         self._name: str | None = None
         self._index: IndexVersion | None = None
+        self._searching = threading.Lock()
 
     def _current(self) -> IndexVersion | None:
         try:
@@ -54,13 +55,17 @@ class KnowledgeShelf:
             return {}
         embedder, _ = embedder_for(self._settings)
         found: dict[int, list[Hit]] = {}
-        for fact in anomalies[:_ANOMALIES_QUERIED]:
-            value = fact.value or {}
-            kpi = str(value.get("kpi", ""))
-            text = f"{value.get('message', '')} {KPI_TERMS.get(kpi, '')}"
-            hits = search(index, text, k=3, embedder=embedder)
-            if kpi == "sla_breach_rate":
-                templates = search(index, text, k=2, source_type="template", embedder=embedder)
-                hits = templates + [h for h in hits if h.passage.source_type != "template"][:2]
-            found[fact.id] = hits
+        with self._searching:  # one embedding model per process: one search at a time
+            for fact in anomalies[:_ANOMALIES_QUERIED]:
+                found[fact.id] = self._hits(index, fact.value or {}, embedder)
         return found
+
+    @staticmethod
+    def _hits(index: IndexVersion, value: dict[str, Any], embedder: Embedder | None) -> list[Hit]:
+        kpi = str(value.get("kpi", ""))
+        text = f"{value.get('message', '')} {KPI_TERMS.get(kpi, '')}"
+        hits = search(index, text, k=3, embedder=embedder)
+        if kpi == "sla_breach_rate":
+            templates = search(index, text, k=2, source_type="template", embedder=embedder)
+            hits = templates + [h for h in hits if h.passage.source_type != "template"][:2]
+        return hits
