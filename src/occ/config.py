@@ -7,6 +7,7 @@ environment itself. Nested values use ``__`` in environment variables, e.g.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,11 +21,13 @@ from pydantic_settings import (
 
 from occ.contracts.forecast import ForecastConfig
 from occ.contracts.kpis import KpiConfig
+from occ.contracts.secrets import DEFAULT_PLACEHOLDERS, register_secrets
 from occ.errors import ConfigError
 
 __all__ = ["DEFAULT_DB_DIR", "Settings", "load_settings"]
 
 DEFAULT_DB_DIR = ".occ"
+_URL_PASSWORD = re.compile(r"://[^:/@\s]+:([^@\s]+)@")
 
 
 class Settings(BaseSettings):
@@ -215,6 +218,30 @@ class Settings(BaseSettings):
         description="Crontab (UTC) of occ worker's re-crawl and incremental knowledge rebuild",
     )
 
+    secrets_placeholders: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PLACEHOLDERS),
+        description="Regular expressions of values occ secrets scan never reports "
+        "(placeholders such as <...>, ${VAR}, changeme)",
+    )
+
+    def secret_values(self) -> list[str]:
+        """Every secret these settings hold: tokens, keys, and the databases' passwords."""
+        values = [
+            field.get_secret_value()
+            for field in (getattr(self, name) for name in type(self).model_fields)
+            if isinstance(field, SecretStr)
+        ]
+        if self.database_url:
+            values.append(self.database_url)
+            match = _URL_PASSWORD.search(self.database_url)
+            if match:
+                values.append(match.group(1))
+        if self.mirror_url is not None:
+            match = _URL_PASSWORD.search(self.mirror_url.get_secret_value())
+            if match:
+                values.append(match.group(1))
+        return [v for v in values if v]
+
     def resolved_knowledge_dir(self, cwd: Path | None = None) -> Path:
         """Where the knowledge index lives: ``knowledge_dir`` or ``.occ/knowledge``."""
         if self.knowledge_dir is not None:
@@ -263,7 +290,7 @@ def load_settings(toml_path: Path | None = None, **overrides: Any) -> Settings:
     if path.is_file():
         kwargs["_toml_file"] = path
     try:
-        return Settings(**kwargs)
+        settings = Settings(**kwargs)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "settings"
@@ -273,3 +300,5 @@ def load_settings(toml_path: Path | None = None, **overrides: Any) -> Settings:
         ) from None
     except ValueError as exc:  # tomllib.TOMLDecodeError is a ValueError
         raise ConfigError(f"cannot read {path}: {exc}; fix the TOML syntax") from None
+    register_secrets(settings.secret_values())
+    return settings

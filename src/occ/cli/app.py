@@ -21,6 +21,7 @@ from occ.cli.insights_cmd import insights_app
 from occ.cli.knowledge_cmd import knowledge_app
 from occ.cli.parity_cmd import parity
 from occ.cli.render import render_kpis, render_refresh
+from occ.cli.secrets_cmd import secrets_app
 from occ.cli.serve_cmd import check_port, serve, serve_app
 from occ.cli.shared import (
     ConfigOption,
@@ -39,6 +40,7 @@ from occ.cli.sources_cmd import sources_app
 from occ.cli.users_cmd import DEMO_OPERATOR, demo_operator_link, users_app
 from occ.cli.worker_cmd import worker
 from occ.config import Settings
+from occ.contracts.secrets import install_log_masking
 from occ.errors import ConfigError
 from occ.refresh import QUARANTINE_EXIT_CODE, RefreshReport, run_refresh
 from occ.refresh.choose import offline_payloads, source_payloads
@@ -340,8 +342,10 @@ app.command("serve")(serve)
 app.add_typer(users_app, name="users")
 app.add_typer(insights_app, name="insights")
 app.add_typer(knowledge_app, name="knowledge")
+app.add_typer(secrets_app, name="secrets")
 
 
 def main() -> None:
     """Console-script entry point."""
+    install_log_masking()
     app()

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from occ import __version__
 from occ.config import Settings, load_settings
+from occ.contracts.secrets import mask
 from occ.errors import ConfigError, OccError
 from occ.store.engine import open_store
 
@@ -58,7 +59,7 @@ NowOption = Annotated[
 
 def fail(message: str, code: int) -> typer.Exit:
     """Print ``message`` as one line on stderr and return the exit to raise."""
-    one_line = " ".join(message.split())  # driver messages can span lines
+    one_line = mask(" ".join(message.split()))  # driver messages can span lines
     err.print(f"[bold red]error:[/] {escape(one_line)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from occ.contracts.secrets import mask
 from occ.errors import ConfigError, MirrorError
 from occ.store.engine import masked_url
 
@@ -41,7 +42,7 @@ def mask_secrets(message: str, secrets: Iterable[str] = ()) -> str:
     for secret in secrets:
         if len(secret) >= 3:  # shorter ones would mangle the message; the regexes cover URLs
             masked = masked.replace(secret, "***")
-    return masked
+    return mask(masked)
 
 
 def _engine_for(url: str, timeout_seconds: float, application_name: str) -> Engine:

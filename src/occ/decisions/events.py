@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, func, insert, select
 
+from occ.contracts.secrets import mask
 from occ.decisions.connect import insert_json_rows, mask_secrets
 from occ.errors import InputFileError
 from occ.store.outbox import dead_entries, oldest_pending, outbox_counts
@@ -153,7 +154,7 @@ def export_events(
                     "timestamp": _timestamp(occurred),
                     "scope": scope,
                 }
-                stream.write(json.dumps(event, separators=(",", ":"), ensure_ascii=False))
+                stream.write(mask(json.dumps(event, separators=(",", ":"), ensure_ascii=False)))
                 stream.write("\n")
                 count += 1
         os.replace(partial, out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -10,6 +11,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from occ.contracts.secrets import mask
 from occ.errors import InputFileError, StoreError
 from occ.store.engine import masked_url
 from occ.store.outbox import enqueue
@@ -75,6 +77,9 @@ def new_decision(
 ) -> Decision:
     """A validated decision, not yet written.
 
+    A credential typed into a decision (a configured secret, or anything that looks like a
+    live one) is masked before it reaches the audit trail and its mirror.
+
     Raises:
         InputFileError: a required field is empty or a value is too long.
     """
@@ -82,12 +87,12 @@ def new_decision(
         id=decision_id or str(uuid.uuid4()),
         scope=scope.strip(),
         actor=actor.strip(),
-        action=action.strip(),
-        rationale=rationale,
-        evidence_url=evidence_url,
+        action=mask(action.strip()),
+        rationale=None if rationale is None else mask(rationale),
+        evidence_url=None if evidence_url is None else mask(evidence_url),
         shop_domain=shop_domain,
-        external_ref=external_ref,
-        payload=payload,
+        external_ref=None if external_ref is None else mask(external_ref),
+        payload=None if payload is None else json.loads(mask(json.dumps(payload))),
         created_at=now,
     )
     _validate(asdict(decision))

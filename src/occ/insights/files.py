@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from occ.contracts.secrets import mask
 from occ.errors import InputFileError
 from occ.insights.charts import Chart, anomaly_chart, failure_chart, trend_chart
 from occ.insights.render import KPI_TITLES, render_html, render_markdown
@@ -74,10 +75,12 @@ def write_packet(
             path = folder / f"{chart.name}.png"
             _write(path, chart.png)
             written.append(path)
+        # Masked like every output: a credential that reached a message or a name is not
+        # published in a packet.
         document = json.dumps(packet, indent=2, ensure_ascii=False) + "\n"
-        _write(folder / "packet.json", document.encode("utf-8"))
-        _write(folder / "packet.md", render_markdown(packet, charts).encode("utf-8"))
-        _write(folder / "index.html", render_html(packet, charts).encode("utf-8"))
+        _write(folder / "packet.json", mask(document).encode("utf-8"))
+        _write(folder / "packet.md", mask(render_markdown(packet, charts)).encode("utf-8"))
+        _write(folder / "index.html", mask(render_html(packet, charts)).encode("utf-8"))
     except OSError as exc:
         raise InputFileError(
             f"cannot write the packet to {folder} ({exc.strerror or exc}); pass --out with a "

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import json
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, delete, insert, select
 
 from occ.contracts.evidence import Evidence
+from occ.contracts.secrets import mask, mask_registered
 from occ.store.tables import SourceEvidence
 
 __all__ = ["evidence_body", "evidence_for_run", "prune_evidence", "record_evidence"]
@@ -31,10 +33,10 @@ def record_evidence(
             status=evidence.status,
             fetched_at=evidence.fetched_at,
             latency_ms=evidence.latency_ms,
-            params=dict(evidence.params),
+            params=json.loads(mask(json.dumps(dict(evidence.params), default=str))),
             cost=dict(evidence.cost) if evidence.cost is not None else None,
             body_bytes=len(evidence.body),
-            body_gzip=gzip.compress(evidence.body, compresslevel=6, mtime=0),
+            body_gzip=gzip.compress(mask_registered(evidence.body), compresslevel=6, mtime=0),
         )
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]

@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from occ import __version__
 from occ.config import Settings
+from occ.contracts.secrets import mask
 from occ.decisions.actions import ActionAlreadyDecided
 from occ.errors import NotFoundError, OccError, StoreError
 from occ.store.engine import masked_url, open_store
@@ -56,6 +57,7 @@ def _wants_json(request: Request) -> bool:
 
 
 def _problem(request: Request, status: int, title: str, detail: str) -> Response:
+    detail = mask(detail)
     if _wants_json(request):
         return JSONResponse(
             {"type": "about:blank", "title": title, "status": status, "detail": detail},

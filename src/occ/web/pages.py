@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from markupsafe import Markup
 from sqlalchemy import Table, select
 
+from occ.contracts.secrets import mask
 from occ.decisions.actions import decide
 from occ.decisions.operator_metrics import SESSION_FACT, operator_metrics
 from occ.errors import NotFoundError
@@ -261,7 +262,7 @@ def history_csv(
 
 def _csv_cell(value: Any) -> str:
     """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
+    text = "" if value is None else mask(str(value))
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
