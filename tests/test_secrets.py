@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -199,3 +200,17 @@ def test_no_secret_reaches_any_output_or_file(
         for number, output in enumerate(printed):
             assert secret not in output, (secret, number)
         assert not [text for text in written if secret in text], secret
+
+
+def test_every_log_record_is_masked(caplog: pytest.LogCaptureFixture) -> None:
+    from occ.contracts.secrets import install_log_masking
+
+    secret = "Lg" + "7Rq2Vx9Mz4Kp"
+    register_secrets([secret])
+    install_log_masking()
+    with caplog.at_level("INFO"):
+        logging.getLogger("uvicorn.error").info("connecting with %s", secret)
+        logging.getLogger("any.library").warning(f"dsn {LIVE['database-url']}")
+    text = caplog.text
+    assert secret not in text and "Lg7R…" in text
+    assert PASSWORD not in text
