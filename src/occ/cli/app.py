@@ -14,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from occ import __version__
+from occ.cli.alerts_cmd import alerts_app
 from occ.cli.analyze_cmd import analyze_app
 from occ.cli.contracts_cmd import contracts_app
 from occ.cli.decisions_cmd import decisions_app
@@ -343,6 +344,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(insights_app, name="insights")
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(secrets_app, name="secrets")
+app.add_typer(alerts_app, name="alerts")
 
 
 def main() -> None:
