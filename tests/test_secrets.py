@@ -209,7 +209,7 @@ def test_every_log_record_is_masked(caplog: pytest.LogCaptureFixture) -> None:
     register_secrets([secret])
     install_log_masking()
     with caplog.at_level("INFO"):
-        logging.getLogger("uvicorn.error").info("connecting with %s", secret)
+        logging.getLogger("occ.test.masking").warning("connecting with %s", secret)
         logging.getLogger("any.library").warning(f"dsn {LIVE['database-url']}")
     text = caplog.text
     assert secret not in text and "Lg7R…" in text

@@ -224,6 +224,19 @@ class Settings(BaseSettings):
         "(placeholders such as <...>, ${VAR}, changeme)",
     )
 
+    stale_violation_rate: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Share of a stream's records breaking the contract in one refresh above "
+        "which its KPIs are shown stale and raise no anomaly",
+    )
+    stale_after_hours: dict[str, float] = Field(
+        default_factory=lambda: {"shopify": 48.0, "chatwoot": 72.0, "ga4": 96.0},
+        description="Per source (shopify, chatwoot, ga4): hours after which its newest record "
+        "makes its KPIs stale (they raise no anomaly)",
+    )
+
     def secret_values(self) -> list[str]:
         """Every secret these settings hold: tokens, keys, and the databases' passwords."""
         values = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
@@ -280,8 +280,14 @@ def compute_and_record(
     generated_at: datetime,
     on_step: Callable[[str], None] | None = None,
     evidence_url: str | None = None,
+    gates: Mapping[str, str] | None = None,
 ) -> KpiSnapshot:
-    """Compute every configured KPI, its forecast and anomalies; write them all as facts."""
+    """Compute every configured KPI, its forecast and anomalies; write them all as facts.
+
+    A KPI in ``gates`` (``occ.refresh.gating``) is recorded with its ``gate`` reason and
+    raises no anomaly.
+    """
+    gated = dict(gates or {})
     step = on_step or (lambda _: None)
     step("computing KPIs")
     results, inputs = _compute(connection, shop, now, config, configured)
@@ -295,6 +301,8 @@ def compute_and_record(
             if result is not None
             else {"status": "unconfigured", "missingStreams": list(KPI_STREAMS[kpi])}
         )
+        if result is not None and kpi in gated:
+            value["gate"] = {"stale": True, "reason": gated[kpi]}
         snapshot.fact_ids[kpi] = write_fact(
             connection,
             shop=shop.domain,
@@ -339,6 +347,8 @@ def compute_and_record(
         if band is not None:
             anomalies.append(band)
     for anomaly in anomalies:
+        if anomaly.kpi in gated:
+            continue  # stale data: the reason is on the KPI's fact
         snapshot.anomalies.append(anomaly)
         snapshot.anomaly_fact_ids.append(
             write_fact(

@@ -21,6 +21,7 @@ from occ.contracts.evidence import Evidence
 from occ.contracts.shopify import ShopNode
 from occ.errors import InputFileError, SourceError, StoreError
 from occ.refresh.compute import KPI_STREAMS, KpiSnapshot, compute_and_record
+from occ.refresh.gating import kpi_gates
 from occ.refresh.ingest import StreamReport, ingest_stream
 from occ.sources.base import STREAMS, RawRecord, SourcePayloads
 from occ.store import records as store
@@ -183,6 +184,7 @@ def run_refresh(
                     save_cursor(
                         connection, shop.domain, STREAMS[stream], stream, new_cursor, started
                     )
+            gates = kpi_gates(connection, shop, now, report.streams, settings)
             report.snapshot = compute_and_record(
                 connection,
                 shop,
@@ -198,6 +200,7 @@ def run_refresh(
                     if payloads.evidence is not None
                     else None
                 ),
+                gates=gates,
             )
             status = "quarantined" if report.quarantined else "ok"
             finish_run(connection, run_id, status, report.as_dict(), clock())

@@ -49,6 +49,7 @@ __all__ = [
     "load_shop",
     "load_units_sold",
     "load_variants",
+    "newest_records",
     "paused_collector",
     "upsert_conversations",
     "upsert_landing_page_days",
@@ -240,6 +241,34 @@ def load_order_summaries(
             OrderSummary(utc(created), bool(countable), status, Decimal(total), int(sold))
             for created, countable, status, total, sold in connection.execute(query).all()
         ]
+
+
+def newest_records(
+    connection: Connection, shop: str, until: datetime
+) -> dict[str, datetime | date | None]:
+    """The newest record up to ``until`` of each timestamped stream: orders and Chatwoot
+    messages by creation, GA4 landing pages by day (None when the stream holds nothing)."""
+    utc = driver_values(connection.dialect.name).read_timestamp
+    order = connection.execute(
+        select(func.max(_raw(_ORDERS.c.created_at))).where(
+            (_ORDERS.c.shop_domain == shop) & (_ORDERS.c.created_at <= until)
+        )
+    ).scalar()
+    message = connection.execute(
+        select(func.max(_raw(_MESSAGES.c.created_at))).where(
+            (_MESSAGES.c.shop_domain == shop) & (_MESSAGES.c.created_at <= until)
+        )
+    ).scalar()
+    day = connection.execute(
+        select(func.max(_PAGES.c.day)).where(
+            (_PAGES.c.shop_domain == shop) & (_PAGES.c.day <= until.date())
+        )
+    ).scalar()
+    return {
+        "shopify.orders": None if order is None else utc(order),
+        "chatwoot.messages": None if message is None else utc(message),
+        "ga4.landing_pages": day,
+    }
 
 
 def load_units_sold(

@@ -311,6 +311,13 @@ def _tile(
     result = fact.value["result"]
     tile.status = "ok"
     tile.severity = str(result.get("severity", "none"))
+    gate = fact.value.get("gate")
+    if isinstance(gate, dict):
+        # Stale data (occ.refresh.gating): no severity, no anomaly, and the reason shown.
+        tile.status, tile.severity = "stale", "none"
+        tile.headline = f"Stale data, no anomaly raised: {gate.get('reason')}"
+        tile.extra["gate"] = gate
+        return tile
     {
         "sales_delta": lambda: _sales(tile, result, currency),
         "sla_breach_rate": lambda: _cx(tile, result),
