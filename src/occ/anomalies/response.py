@@ -23,6 +23,7 @@ __all__ = [
     "AnomalySighting",
     "DecisionRef",
     "anomaly_sightings",
+    "decision_ref",
     "match_responses",
     "response_rate",
 ]
@@ -100,6 +101,22 @@ def anomaly_sightings(rows: Iterable[Any]) -> list[AnomalySighting]:
             )
         )
     return sightings
+
+
+def decision_ref(row: Any) -> DecisionRef:
+    """A decision-log row (id, payload, created_at; action and actor when selected) as the
+    answer to the fact its payload names (``factId``)."""
+    payload = row.payload
+    fact_id = payload.get("factId") if isinstance(payload, dict) else None
+    if not isinstance(fact_id, int) or isinstance(fact_id, bool):
+        fact_id = None
+    return DecisionRef(
+        str(row.id),
+        fact_id,
+        row.created_at,
+        str(getattr(row, "action", "") or ""),
+        str(getattr(row, "actor", "") or ""),
+    )
 
 
 def match_responses(

@@ -21,10 +21,10 @@ from occ.cli.shared import (
     settings_from,
 )
 from occ.contracts.kpis import ThresholdProfile
-from occ.errors import ConfigError, NotFoundError
+from occ.errors import ConfigError
+from occ.refresh.compute import KPI_CONFIG_KEYS
 from occ.refresh.replay import REPLAYABLE, band_days, kpi_history
-from occ.store.records import load_shop
-from occ.store.runs import latest_run
+from occ.store.runs import resolve_shop
 
 __all__ = ["alerts_app"]
 
@@ -32,12 +32,6 @@ alerts_app = typer.Typer(
     help="Alert rules: preview a threshold before changing it.", no_args_is_help=True
 )
 PROFILES = {"current": 1.0, "sensitive": 0.75, "quiet": 1.5}
-_CONFIG_KEYS = {
-    "sales_delta": "sales",
-    "sla_breach_rate": "sla",
-    "traffic_anomalies": "traffic",
-    "fulfillment_issue_rate": "fulfillment",
-}
 
 
 def _date(value: str, option: str) -> date:
@@ -104,20 +98,12 @@ def backtest(
             )
             + f"; use one of {', '.join(REPLAYABLE)}"
         )
-    current = getattr(settings.kpis, _CONFIG_KEYS[kpi]).thresholds
+    current = getattr(settings.kpis, KPI_CONFIG_KEYS[kpi]).thresholds
     label, proposed = _proposed(current, warning, critical, profile)
     engine = open_engine(settings)
     try:
         with engine.connect() as connection, progress() as step:
-            domain = shop
-            if domain is None:
-                run = latest_run(connection)
-                if run is None:
-                    raise NotFoundError("no refresh recorded yet; run occ refresh or occ demo")
-                domain = str(run["shop_domain"])
-            info = load_shop(connection, domain)
-            if info is None:
-                raise NotFoundError(f"shop {domain!r} is not in the store; run occ refresh")
+            info = resolve_shop(connection, shop)
             step("reading history")
             observations, series = kpi_history(
                 connection, info, kpi, first, last, settings.kpis, settings.forecast.fit_days

@@ -11,8 +11,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from occ.cli.shared import ConfigOption, err, fail, out, settings_from
-from occ.errors import OccError
+from occ.cli.shared import ConfigOption, err, handles_errors, out, settings_from
 from occ.ops.secrets_scan import load_baseline, scan
 
 __all__ = ["secrets_app"]
@@ -23,6 +22,7 @@ secrets_app = typer.Typer(
 
 
 @secrets_app.command("scan")
+@handles_errors
 def scan_command(
     paths: Annotated[
         list[Path] | None, typer.Argument(help="Files or folders (default: the current folder)")
@@ -43,17 +43,14 @@ def scan_command(
 ) -> None:
     """Find live credentials (database URLs with passwords, Shopify, Supabase, Chatwoot,
     Google and OpenAI keys, high-entropy secrets); placeholders are not findings."""
-    try:
-        settings = settings_from(config, None)
-        acknowledged = load_baseline(baseline) if baseline is not None else None
-        result = scan(
-            paths or [Path(".")],
-            git_history=git_history,
-            baseline=acknowledged,
-            placeholders=settings.secrets_placeholders,
-        )
-    except OccError as exc:
-        raise fail(str(exc), 2) from None
+    settings = settings_from(config, None)  # every error below is exit 2: the scan could not run
+    acknowledged = load_baseline(baseline) if baseline is not None else None
+    result = scan(
+        paths or [Path(".")],
+        git_history=git_history,
+        baseline=acknowledged,
+        placeholders=settings.secrets_placeholders,
+    )
     if as_json:
         sys.stdout.write(json.dumps(result.as_dict(), indent=2) + "\n")
     else:

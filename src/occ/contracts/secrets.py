@@ -17,6 +17,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from math import log2
 from typing import Any
 
 __all__ = [
@@ -135,8 +136,6 @@ def jwt_role(token: str) -> str | None:
 
 def shannon_entropy(value: str) -> float:
     """Bits per character of ``value``."""
-    from math import log2
-
     if not value:
         return 0.0
     counts = {c: value.count(c) for c in set(value)}
@@ -168,21 +167,22 @@ def masked_preview(secret: str) -> str:
     return secret[:4] + "…"
 
 
-_registered: set[str] = set()
+_registered: tuple[str, ...] = ()
+"""The registered secrets, longest first (a secret inside a longer one is masked after it)."""
 _lock = threading.Lock()
 
 
 def register_secrets(values: Iterable[str | None]) -> None:
     """Remember values to mask wherever occ prints or writes (the settings' secrets)."""
+    global _registered
     with _lock:
-        _registered.update(v for v in values if v and len(v) >= 4)
+        known = set(_registered) | {v for v in values if v and len(v) >= 4}
+        _registered = tuple(sorted(known, key=len, reverse=True))
 
 
 def mask_registered(data: bytes) -> bytes:
     """``data`` with every registered secret masked (exact values only: cheap on big bodies)."""
-    with _lock:
-        known = sorted(_registered, key=len, reverse=True)
-    for value in known:
+    for value in _registered:
         raw = value.encode("utf-8")
         if raw in data:
             data = data.replace(raw, masked_preview(value).encode("utf-8"))
@@ -193,9 +193,7 @@ def mask(text: str) -> str:
     """``text`` with every registered secret and every live-looking credential masked."""
     if not text:
         return text
-    with _lock:
-        known = sorted(_registered, key=len, reverse=True)
-    for value in known:
+    for value in _registered:
         if value in text:
             text = text.replace(value, masked_preview(value))
     for kind in KINDS:

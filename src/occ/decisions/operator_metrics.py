@@ -25,8 +25,8 @@ from sqlalchemy import Connection, Table, select
 
 from occ.anomalies.response import (
     RESPONSE_HOURS,
-    DecisionRef,
     anomaly_sightings,
+    decision_ref,
     match_responses,
     response_rate,
 )
@@ -94,11 +94,6 @@ def _parse(value: Any) -> datetime | None:
         return None
 
 
-def _fact_id(payload: Any) -> int | None:
-    fact_id = (payload or {}).get("factId")
-    return fact_id if isinstance(fact_id, int) and not isinstance(fact_id, bool) else None
-
-
 def operator_metrics(connection: Connection, now: datetime) -> OperatorMetrics:
     """The three operator metrics over everything recorded up to ``now``."""
     decisions = connection.execute(
@@ -155,7 +150,7 @@ def operator_metrics(connection: Connection, now: datetime) -> OperatorMetrics:
     # Anomaly response.
     responses = match_responses(
         anomaly_sightings(anomalies),
-        (DecisionRef(str(row.id), _fact_id(row.payload), row.created_at) for row in decisions),
+        (decision_ref(row) for row in decisions),
         now,
     )
     counted, answered, waiting, rate = response_rate(responses)

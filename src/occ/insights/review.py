@@ -16,8 +16,8 @@ from sqlalchemy import Connection, Table, select
 
 from occ.anomalies.response import (
     RESPONSE_HOURS,
-    DecisionRef,
     anomaly_sightings,
+    decision_ref,
     match_responses,
     response_rate,
 )
@@ -29,11 +29,6 @@ __all__ = ["anomaly_review"]
 
 _FACTS = cast(Table, DashboardFact.__table__)
 _DECISIONS = cast(Table, DecisionLog.__table__)
-
-
-def _fact_id(payload: Any) -> int | None:
-    fact_id = (payload or {}).get("factId") if isinstance(payload, dict) else None
-    return fact_id if isinstance(fact_id, int) and not isinstance(fact_id, bool) else None
 
 
 def _as_of(row: Any) -> datetime:
@@ -82,10 +77,7 @@ def anomaly_review(connection: Connection, shop: str, window: WeekWindow) -> dic
             (_DECISIONS.c.created_at > window.opens) & (_DECISIONS.c.created_at <= window.closes)
         )
     ).all()
-    refs = [
-        DecisionRef(str(d.id), _fact_id(d.payload), d.created_at, d.action, d.actor)
-        for d in decisions
-    ]
+    refs = [decision_ref(d) for d in decisions]
     responses = match_responses(sightings, refs, window.closes)
     counted, answered, pending, rate = response_rate(responses)
     by_kpi: dict[str, Counter[str]] = {kpi: Counter() for kpi in KPI_ORDER}

@@ -28,7 +28,13 @@ from occ.metrics.order_days import (
     daily_fulfillment_issue_rate,
     daily_order_totals,
 )
-from occ.metrics.series import BREACH_RATE_ASSUMPTION, DAY_BOUNDARY_ASSUMPTION, daily_breach_rate
+from occ.metrics.series import (
+    BREACH_RATE_ASSUMPTION,
+    DAY_BOUNDARY_ASSUMPTION,
+    daily_breach_rate,
+    day_range,
+    local_day,
+)
 from occ.store import records as store
 from occ.store.records import ShopInfo
 
@@ -242,10 +248,9 @@ def kpi_trends(
     complete_until = window.ending if last_complete is None else last_complete
     fit_start = window.previous_days[0] - timedelta(days=forecast.fit_days)
     first, last = fit_start, window.ending
-    all_days = [first + offset * _DAY for offset in range((last - first).days + 1)]
     # Orders of the fulfillment KPI's population window before the first day count too.
     since = window.midnight(first) - timedelta(days=max(kpis.fulfillment.window_days, 1))
-    # The orders (the biggest read: a join of every line item of ~11 weeks) come on a
+    # The orders (the biggest read: ~11 weeks of orders with their units) come on a
     # connection of their own while this one reads conversations and pages.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="occ-orders") as pool:
         pending = pool.submit(
@@ -255,7 +260,7 @@ def kpi_trends(
         pages = store.load_landing_page_days(connection, shop.domain, first, last)
         orders = pending.result()
     # Oldest first: the store's history may start inside the fit window.
-    first_day = orders[0].created_at.astimezone(window.zone).date() if orders else None
+    first_day = local_day(orders[0].created_at, window.zone) if orders else None
 
     totals = daily_order_totals(orders, shop.timezone, first, last)
     revenue = _first_known({d: float(r) for d, r, _ in totals}, first_day)
@@ -276,15 +281,15 @@ def kpi_trends(
     breach: dict[date, float | None] = {}
     sla_missing = None
     if conversations:
-        first_conversation = min(c.created_at for c in conversations).astimezone(window.zone)
+        first_conversation = local_day(min(c.created_at for c in conversations), window.zone)
         breach = _first_known(
             dict(daily_breach_rate(conversations, shop.timezone, first, last, kpis.sla)),
-            first_conversation.date(),
+            first_conversation,
         )
     else:
         sla_missing = "no open or pending Chatwoot conversations recorded"
 
-    sessions: dict[date, int] = dict.fromkeys(all_days, 0)
+    sessions: dict[date, int] = dict.fromkeys(day_range(first, last), 0)
     for row in pages:
         sessions[row.day] = sessions.get(row.day, 0) + row.sessions
     first_page = min((row.day for row in pages), default=None)

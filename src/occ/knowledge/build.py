@@ -19,7 +19,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import Engine, Table, desc, select
+from sqlalchemy import Engine, Table, select
 
 from occ.errors import ConfigError
 from occ.knowledge.crawl import crawl_site, read_previous, write_pages
@@ -32,7 +32,8 @@ from occ.knowledge.sources import (
     load_templates,
 )
 from occ.store.facts import write_fact
-from occ.store.tables import DecisionLog, RefreshRun
+from occ.store.runs import latest_run
+from occ.store.tables import DecisionLog
 
 __all__ = [
     "BUILD_FACT_TYPE",
@@ -45,7 +46,6 @@ __all__ = [
 
 BUILD_FACT_TYPE = "knowledge.index.built"
 _DECISIONS = cast(Table, DecisionLog.__table__)
-_RUNS = cast(Table, RefreshRun.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +138,44 @@ def _site_file(root: Path, url: str) -> Path:
     return root / "sites" / f"{host}.ndjson"
 
 
+def _crawl(
+    root: Path,
+    location: str,
+    client: httpx.Client,
+    crawl: CrawlOptions,
+    max_bytes: int,
+    say: Callable[[str, int, int], None],
+) -> tuple[Loaded, dict[str, int]]:
+    """Crawl one site into ``sites/<host>.ndjson`` (the previous crawl answers conditional
+    requests) and read its pages back like any NDJSON of pages."""
+    site = _site_file(root, location)
+    result = crawl_site(
+        client,
+        location,
+        user_agent=crawl.user_agent,
+        requests_per_second=crawl.requests_per_second,
+        concurrency=crawl.concurrency,
+        max_bytes=max_bytes,
+        max_pages=crawl.max_pages,
+        previous=read_previous(site),
+        on_page=lambda done, total: say(f"crawling {location}", done, total),
+    )
+    write_pages(site, result.pages)
+    loaded = Loaded(skipped=list(result.skipped))
+    loaded.extend(load_pages(site, max_bytes))
+    # Pages that failed are in the NDJSON (and so in load_pages' failures); robots.txt and
+    # sitemap failures are not.
+    page_errors = {p["source"] for p in result.pages if "error" in p}
+    loaded.failed += [f for f in result.failures if f[0] not in page_errors]
+    counts = {
+        "requests": result.requests,
+        "pages": len(result.pages),
+        "notModified": result.not_modified,
+        "failures": len(result.failures),
+    }
+    return loaded, counts
+
+
 def build_index(
     root: Path,
     engine: Engine,
@@ -175,40 +213,11 @@ def build_index(
         else:
             if client is None or crawl is None:
                 raise ConfigError(f"{location} needs a crawl; run occ knowledge crawl {location}")
-            site = _site_file(root, location)
-
-            def crawled_page(done: int, total: int, where: str = location) -> None:
-                say(f"crawling {where}", done, total)
-
-            result = crawl_site(
-                client,
-                location,
-                user_agent=crawl.user_agent,
-                requests_per_second=crawl.requests_per_second,
-                concurrency=crawl.concurrency,
-                max_bytes=max_bytes,
-                max_pages=crawl.max_pages,
-                previous=read_previous(site),
-                on_page=crawled_page,
-            )
-            write_pages(site, result.pages)
-            loaded.skipped += result.skipped
-            crawled[location] = {
-                "requests": result.requests,
-                "pages": len(result.pages),
-                "notModified": result.not_modified,
-                "failures": len(result.failures),
-            }
-            loaded.extend(load_pages(site, max_bytes))
-            # Pages that failed are in the NDJSON (and so in load_pages' failures); robots.txt
-            # and sitemap failures are not.
-            page_errors = {p["source"] for p in result.pages if "error" in p}
-            loaded.failed += [f for f in result.failures if f[0] not in page_errors]
+            site_loaded, crawled[location] = _crawl(root, location, client, crawl, max_bytes, say)
+            loaded.extend(site_loaded)
     with engine.connect() as connection:
         rows = connection.execute(select(_DECISIONS).order_by(_DECISIONS.c.created_at)).all()
-        shop = connection.execute(
-            select(_RUNS.c.shop_domain).order_by(desc(_RUNS.c.id)).limit(1)
-        ).scalar()
+        run = latest_run(connection)
     loaded.extend(decision_passages(rows))
     passages = list({p.id: p for p in loaded.passages}.values())  # last one of an id wins
     report_meta = {
@@ -220,22 +229,19 @@ def build_index(
     stats = write_version(root, passages, embedder, report_meta, step=say)
     _remember(root, wanted)
     report = BuildReport(loaded, stats, wanted, crawled)
+    document = report.as_dict()
     with engine.begin() as connection:
         report.fact_id = write_fact(
             connection,
-            shop=shop or "local",
+            shop=str(run["shop_domain"]) if run is not None else "local",
             fact_type=BUILD_FACT_TYPE,
             scope="ops",
-            value={
-                key: value
-                for key, value in report.as_dict().items()
-                if key not in ("skipped", "failed")
-            }
+            value={k: v for k, v in document.items() if k not in ("skipped", "failed")}
             | {
                 "skippedCount": len(loaded.skipped),
                 "failedCount": len(loaded.failed),
-                "skippedSample": report.as_dict()["skipped"][:20],
-                "failedSample": report.as_dict()["failed"][:20],
+                "skippedSample": document["skipped"][:20],
+                "failedSample": document["failed"][:20],
             },
             metadata={"builtAt": now.isoformat()},
             now=now,

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from occ.contracts.kpis import FulfillmentConfig
 from occ.contracts.records import OrderSummary
 from occ.metrics._common import DAY, NOT_REQUIRED, SETTLED_STATUSES, rate_pct
-from occ.metrics.series import local_day
+from occ.metrics.series import day_end, day_range, local_day
 
 __all__ = ["FULFILLMENT_HISTORY_ASSUMPTION", "daily_fulfillment_issue_rate", "daily_order_totals"]
 
@@ -26,23 +26,12 @@ FULFILLMENT_HISTORY_ASSUMPTION = (
 )
 
 
-def _days(start: date, end: date) -> list[date]:
-    if end < start:
-        raise ValueError(f"series end {end} is before its start {start}")
-    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
-
-
-def day_end(day: date, zone: ZoneInfo) -> datetime:
-    """The UTC instant of the local midnight that closes ``day``."""
-    return datetime.combine(day + DAY, time(0), tzinfo=zone).astimezone(UTC)
-
-
 def daily_order_totals(
     orders: Sequence[OrderSummary], tz: str, start: date, end: date
 ) -> list[tuple[date, Decimal, int]]:
     """Revenue and units of countable orders per local day in ``[start, end]``, zero-filled."""
     zone = ZoneInfo(tz)
-    revenue: dict[date, Decimal] = {day: Decimal(0) for day in _days(start, end)}
+    revenue: dict[date, Decimal] = {day: Decimal(0) for day in day_range(start, end)}
     units: dict[date, int] = dict.fromkeys(revenue, 0)
     for order in orders:
         if not order.countable:
@@ -83,7 +72,7 @@ def daily_fulfillment_issue_rate(
         and order.fulfillment_status not in SETTLED_STATUSES
     )
     rates: list[tuple[date, float, int]] = []
-    for day in _days(start, end):
+    for day in day_range(start, end):
         instant = day_end(day, zone)
         opened = instant - window
         population = bisect_right(eligible, instant) - bisect_right(eligible, opened)

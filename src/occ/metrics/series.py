@@ -25,6 +25,8 @@ __all__ = [
     "daily_revenue",
     "daily_sessions",
     "daily_units",
+    "day_end",
+    "day_range",
     "local_day",
 ]
 
@@ -45,12 +47,18 @@ _REPLIES = frozenset({1, 3})  # outgoing and template messages stop the clock
 _ONE_TICK = timedelta(microseconds=1)
 
 
+def day_end(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant of the local midnight that closes ``day``."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+
+
 def local_day(moment: datetime, zone: ZoneInfo) -> date:
     """The shop-local day whose half-open window ``(midnight, next midnight]`` holds ``moment``."""
     return (moment - _ONE_TICK).astimezone(zone).date()
 
 
-def _days(start: date, end: date) -> list[date]:
+def day_range(start: date, end: date) -> list[date]:
+    """Every day of ``[start, end]``."""
     if end < start:
         raise ValueError(f"series end {end} is before its start {start}")
     return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
@@ -61,7 +69,7 @@ def daily_revenue(
 ) -> list[tuple[date, Decimal]]:
     """Revenue of countable orders per local day in ``[start, end]``, zero-filled."""
     zone = ZoneInfo(tz)
-    totals: dict[date, Decimal] = {day: Decimal(0) for day in _days(start, end)}
+    totals: dict[date, Decimal] = {day: Decimal(0) for day in day_range(start, end)}
     for order in orders:
         if not order.countable:
             continue
@@ -85,7 +93,7 @@ def daily_units(
     (KPIS.md §4).
     """
     zone = ZoneInfo(tz)
-    units: dict[date, int] = {day: 0 for day in _days(start, end)}
+    units: dict[date, int] = {day: 0 for day in day_range(start, end)}
     for order in orders:
         # Match the line items first: one variant is in few orders, and the local day (a
         # time-zone conversion) is only needed for those.
@@ -112,7 +120,7 @@ def daily_sessions(
     days: Iterable[LandingPageDay], landing_page: str, start: date, end: date
 ) -> list[tuple[date, int]]:
     """Sessions of one landing page per day, zero-filled (GA4 dates are already shop-local)."""
-    sessions: dict[date, int] = {day: 0 for day in _days(start, end)}
+    sessions: dict[date, int] = {day: 0 for day in day_range(start, end)}
     for row in days:
         if row.landing_page == landing_page and row.day in sessions:
             sessions[row.day] += row.sessions
@@ -169,8 +177,8 @@ def daily_breach_rate(
         if conversation.status in _OPEN_STATUSES
     ]
     rates: list[tuple[date, float]] = []
-    for day in _days(start, end):
-        instant = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+    for day in day_range(start, end):
+        instant = day_end(day, zone)
         population = [timeline for timeline in timelines if timeline.created_at <= instant]
         breached = sum(1 for timeline in population if timeline.breached_at(instant))
         rates.append((day, breached / len(population) * 100 if population else 0.0))

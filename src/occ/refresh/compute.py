@@ -34,7 +34,14 @@ from occ.store import records as store
 from occ.store.facts import write_fact
 from occ.store.records import ShopInfo
 
-__all__ = ["KPI_FACTS", "KPI_SCOPES", "KPI_STREAMS", "KpiSnapshot", "compute_and_record"]
+__all__ = [
+    "KPI_CONFIG_KEYS",
+    "KPI_FACTS",
+    "KPI_SCOPES",
+    "KPI_STREAMS",
+    "KpiSnapshot",
+    "compute_and_record",
+]
 
 KPI_FACTS = {
     "sales_delta": "shopify.sales.summary",
@@ -58,7 +65,7 @@ KPI_STREAMS = {
     "inventory_cover": ("shopify.variants", "shopify.orders"),
     "fulfillment_issue_rate": ("shopify.orders",),
 }
-_CONFIG_KEYS = {
+KPI_CONFIG_KEYS = {
     "sales_delta": "sales",
     "sla_breach_rate": "sla",
     "traffic_anomalies": "traffic",
@@ -295,7 +302,7 @@ def compute_and_record(
     meta_base = {"now": now.isoformat(), "generatedAt": generated_at.isoformat(), "source": source}
     for kpi, fact_type in KPI_FACTS.items():
         result = results[kpi]
-        kpi_config = getattr(config, _CONFIG_KEYS[kpi])
+        kpi_config = getattr(config, KPI_CONFIG_KEYS[kpi])
         value: dict[str, Any] = (
             {"status": "ok", "inputs": _jsonable(inputs[kpi]), "result": _dump(result)}
             if result is not None

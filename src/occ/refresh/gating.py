@@ -15,12 +15,13 @@ The KPI is still computed and recorded, with ``gate`` holding the reason; its an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
 from occ.config import Settings
+from occ.metrics.series import day_end
 from occ.refresh.compute import KPI_STREAMS
 from occ.refresh.ingest import StreamReport
 from occ.store.records import ShopInfo, newest_records
@@ -60,11 +61,7 @@ def stream_gates(
         limit = after_hours.get(source)
         if limit is None:
             continue
-        instant: datetime = (
-            moment
-            if isinstance(moment, datetime)
-            else datetime.combine(moment + timedelta(days=1), time(0), tzinfo=zone)
-        )
+        instant = moment if isinstance(moment, datetime) else day_end(moment, zone)
         age = (now - instant).total_seconds() / 3600
         if age > limit:
             reasons[name] = (

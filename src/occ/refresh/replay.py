@@ -25,7 +25,7 @@ from occ.contracts.forecast import ForecastConfig
 from occ.contracts.kpis import KpiConfig
 from occ.errors import ConfigError
 from occ.metrics.order_days import daily_fulfillment_issue_rate, daily_order_totals
-from occ.metrics.series import daily_breach_rate
+from occ.metrics.series import daily_breach_rate, day_range
 from occ.store import records as store
 from occ.store.records import ShopInfo
 
@@ -71,7 +71,7 @@ def kpi_history(
                 d: float(r) for d, r, _ in daily_order_totals(orders, shop.timezone, first, end)
             }
             observations = []
-            for day in _days(start, end):
+            for day in day_range(start, end):
                 before = [revenue.get(day - k * _DAY, 0.0) for k in range(1, 8)]
                 baseline = sum(before) / 7
                 delta = None if baseline == 0 else (revenue[day] - baseline) / baseline * 100
@@ -87,13 +87,13 @@ def kpi_history(
     window = config.traffic.window_days
     rows = store.load_landing_page_days(connection, shop.domain, first - 2 * window * _DAY, end)
     by_page: dict[str, dict[date, int]] = defaultdict(dict)
-    totals: dict[date, float] = {d: 0.0 for d in _days(first, end)}
+    totals: dict[date, float] = {d: 0.0 for d in day_range(first, end)}
     for row in rows:
         by_page[row.landing_page][row.day] = row.sessions
         if row.day in totals:
             totals[row.day] += row.sessions
     observations = []
-    for day in _days(start, end):
+    for day in day_range(start, end):
         for page, sessions in by_page.items():
             current = sum(sessions.get(day - k * _DAY, 0) for k in range(window))
             previous = sum(sessions.get(day - (window + k) * _DAY, 0) for k in range(window))
@@ -101,10 +101,6 @@ def kpi_history(
                 continue
             observations.append(Observation(day, (current - previous) / previous, page))
     return observations, [(d, v) for d, v in sorted(totals.items())]
-
-
-def _days(start: date, end: date) -> list[date]:
-    return [start + k * _DAY for k in range((end - start).days + 1)]
 
 
 def band_days(
@@ -119,7 +115,7 @@ def band_days(
     the days before it? Days without enough history are left out."""
     values = dict(series)
     outside: dict[date, bool] = {}
-    days = _days(start, end)
+    days = day_range(start, end)
     one_step = config.model_copy(update={"horizon": 1})
     for number, day in enumerate(days, start=1):
         history = [

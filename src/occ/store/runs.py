@@ -9,6 +9,8 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, desc, insert, select, update
 
+from occ.errors import NotFoundError
+from occ.store.records import ShopInfo, load_shop
 from occ.store.tables import DriftFinding, QuarantinedRecord, RefreshRun
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "list_drift",
     "record_drift",
     "record_quarantine",
+    "resolve_shop",
     "start_run",
 ]
 
@@ -82,6 +85,25 @@ def latest_run(connection: Connection, shop: str | None = None) -> dict[str, Any
         query = query.where(_RUNS.c.shop_domain == shop)
     row = connection.execute(query.order_by(desc(_RUNS.c.id)).limit(1)).mappings().first()
     return None if row is None else dict(row)
+
+
+def resolve_shop(
+    connection: Connection, domain: str | None, default: str | None = None
+) -> ShopInfo:
+    """``domain``'s shop, else the newest refresh's, else ``default``'s.
+
+    Raises:
+        NotFoundError: nothing was refreshed yet, or the shop is not in the store.
+    """
+    if domain is None:
+        run = latest_run(connection)
+        domain = str(run["shop_domain"]) if run is not None else default
+    if domain is None:
+        raise NotFoundError("no refresh recorded yet; run `occ refresh` or `occ demo` first")
+    shop = load_shop(connection, domain)
+    if shop is None:
+        raise NotFoundError(f"shop {domain!r} is not in the store; run `occ refresh` first")
+    return shop
 
 
 def record_quarantine(

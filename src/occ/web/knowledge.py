@@ -37,27 +37,33 @@ class KnowledgeShelf:
         self._name: str | None = None
         self._index: IndexVersion | None = None
         self._searching = threading.Lock()
+        self._found: dict[int, list[Hit]] = {}
+        """Passages by anomaly fact id for the current version: facts never change."""
 
-    def _current(self) -> IndexVersion | None:
+    def _current(self) -> tuple[IndexVersion | None, dict[int, list[Hit]]]:
+        """The current version and its passages cache (a new one with each version)."""
         try:
             name = (self._root / "CURRENT").read_text(encoding="utf-8").strip()
         except FileNotFoundError:
-            return None
+            return None, {}
         with self._lock:
             if name != self._name:
                 self._index, self._name = current_version(self._root), name
-            return self._index
+                self._found = {}
+            return self._index, self._found
 
     def for_anomalies(self, anomalies: list[Any]) -> dict[int, list[Hit]]:
         """The top passages for each of the first anomalies (fact rows), by fact id."""
-        index = self._current()
+        index, cache = self._current()
         if index is None or not index.passages:
             return {}
         embedder, _ = embedder_for(self._settings)
         found: dict[int, list[Hit]] = {}
         with self._searching:  # one embedding model per process: one search at a time
             for fact in anomalies[:_ANOMALIES_QUERIED]:
-                found[fact.id] = self._hits(index, fact.value or {}, embedder)
+                if fact.id not in cache:
+                    cache[fact.id] = self._hits(index, fact.value or {}, embedder)
+                found[fact.id] = cache[fact.id]
         return found
 
     @staticmethod

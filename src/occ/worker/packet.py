@@ -33,7 +33,7 @@ from occ.insights.packet import SyncTargets
 from occ.insights.window import iso_utc
 from occ.ops.sync_log import analyze_sync_log
 from occ.store.facts import write_fact
-from occ.store.records import ShopInfo, load_shop
+from occ.store.runs import resolve_shop
 from occ.store.tables import DashboardFact, RefreshRun
 from occ.worker.health import PARITY_FACT_TYPE
 from occ.worker.notebook import write_notebook
@@ -51,23 +51,6 @@ class MadePacket:
     files: PacketFiles
     packet: dict[str, Any]
     fact_id: int
-
-
-def _shop(connection: Connection, settings: Settings, domain: str | None) -> ShopInfo:
-    if domain is None:
-        newest = connection.execute(
-            select(_RUNS.c.shop_domain)
-            .where(_RUNS.c.finished_at.is_not(None))
-            .order_by(desc(_RUNS.c.id))
-            .limit(1)
-        ).scalar()
-        domain = newest or settings.shop_domain
-    if domain is None:
-        raise NotFoundError("no refresh recorded yet; run `occ refresh` or `occ demo` first")
-    shop = load_shop(connection, domain)
-    if shop is None:
-        raise NotFoundError(f"shop {domain!r} is not in the store; run `occ refresh` first")
-    return shop
 
 
 def _sync_summary(
@@ -139,7 +122,7 @@ def compose_packet(
         ConfigError: the week has not begun yet.
     """
     with engine.connect() as connection:
-        info = _shop(connection, settings, shop)
+        info = resolve_shop(connection, shop, settings.shop_domain)
         ending = week_ending or default_week_ending(now, info.timezone)
         window = WeekWindow(ending, info.timezone)
         if window.opens >= now:
@@ -190,17 +173,15 @@ def make_packet(
         settings, engine, now=now, week_ending=week_ending, shop=shop, step=say
     )
     ending = window.ending
-    info = ShopInfo(
-        (packet["shop"]["domain"], packet["shop"]["currency"], packet["shop"]["timezone"])
-    )
+    domain = packet["shop"]["domain"]
     folder = out if out is not None else settings.resolved_packets_dir() / ending.isoformat()
     files = write_packet(packet, folder, say)
     if notebook:
-        write_notebook(folder / "packet.ipynb", info.domain, ending, iso_utc(now))
+        write_notebook(folder / "packet.ipynb", domain, ending, iso_utc(now))
     with engine.begin() as connection:
         fact_id = write_fact(
             connection,
-            shop=info.domain,
+            shop=domain,
             fact_type=PACKET_FACT_TYPE,
             scope="ops",
             value={
@@ -237,7 +218,7 @@ def insights_job(context: JobContext) -> str:
     now = context.now()
     with context.primary.connect() as connection:
         try:
-            info = _shop(connection, settings, None)
+            info = resolve_shop(connection, None, settings.shop_domain)
         except NotFoundError as exc:
             raise JobSkipped(str(exc)) from None
     ending = due_week(now, info.timezone, settings.insights_weekday, settings.insights_hour)
