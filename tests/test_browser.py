@@ -225,16 +225,16 @@ def assert_demo_tiles(page: Page) -> None:
         expect(tile.locator("h2")).to_have_text(title)
         expect(tile.locator("header .badge")).to_have_text("✖ Critical")
     sales = page.locator("#tile-sales_delta")
-    expect(sales.locator(".big")).to_contain_text("-49.9 %")
-    expect(sales.locator(".headline")).to_contain_text("2,450.76 USD in the last 24 h")
+    expect(sales.locator(".big")).to_contain_text("-50.8 %")
+    expect(sales.locator(".headline")).to_contain_text("2,310.40 USD in the last 24 h")
     expect(page.locator("#tile-sla_breach_rate .big")).to_have_text("50.0 %")
     hose = page.locator("#tile-traffic_anomalies tbody tr").first
     expect(hose.locator("td")).to_have_text(
         ["/products/an-6-hose-end-90", "356 vs 662", "-46.2 %", "✖ Critical"]
     )
     worst = page.locator("#tile-inventory_cover tbody tr").first
-    expect(worst.locator("td")).to_have_text(["HRP-AN6-90-BLK", "1.9 d", "149", "✖ Critical"])
-    expect(page.locator("#tile-fulfillment_issue_rate .big")).to_have_text("32.2 %")
+    expect(worst.locator("td")).to_have_text(["HRP-AN6-90-BLK", "0.0 d", "90", "✖ Critical"])
+    expect(page.locator("#tile-fulfillment_issue_rate .big")).to_have_text("33.8 %")
 
 
 def test_operator_signs_in_reviews_approves_and_signs_out(
@@ -545,3 +545,50 @@ def test_the_demo_packet_renders_offline_with_every_chart(
     page.set_viewport_size({"width": 1280, "height": 1000})
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / "weekly-packet-first-screen.png"))
+
+
+def test_incident_cards_show_the_linked_anomalies_evidence_and_likely_cause(
+    demo_dashboard: str, new_page: NewPage
+) -> None:
+    """The demo plants one incident of each kind; each card names its likely cause, lists its
+    anomalies (linked to their facts) and opens to the evidence of each link."""
+    page = new_page()
+    sign_in_by_typing(page, demo_dashboard)
+    section = page.get_by_role("region", name=re.compile("^Incidents across sources"))
+    expect(section).to_be_visible()
+    cards = section.locator("article.incident")
+    expect(cards).to_have_count(3)
+    titles = [card.locator("h3").inner_text() for card in cards.all()]
+    assert any(t.startswith("Customers waiting on") for t in titles), titles
+    assert "/products/an-6-hose-end-90 is losing traffic while" in " ".join(titles)
+    assert any(t.startswith("Sales drop on the day top SKU") for t in titles), titles
+    traffic = cards.filter(has_text="is losing traffic while")
+    expect(traffic.locator(".badge").first).to_have_text("✖ Critical")
+    expect(traffic.locator(".cause strong")).to_have_text(
+        "Likely cause: Stockout of -6 AN 90° Hose End"
+    )
+    expect(traffic.locator(".incident-anomalies li")).to_have_count(4)
+    evidence = traffic.locator("ol.evidence li")
+    expect(evidence.first).to_be_hidden()  # folded until asked for
+    traffic.locator("summary").click()
+    expect(evidence.first).to_be_visible()
+    expect(evidence.first).to_contain_text("ga4 → shopify by product")
+    expect(traffic.locator("table.causes tbody tr").first).to_contain_text("Stockout of")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    traffic.screenshot(path=str(ARTIFACTS / "incident-card-traffic.png"))
+    support = cards.filter(has_text="Customers waiting on")
+    expect(support.locator(".cause strong")).to_have_text(
+        "Likely cause: Orders stuck in fulfillment"
+    )
+    support.locator("summary").click()
+    expect(support.locator("ol.evidence li").first).to_contain_text(
+        re.compile(
+            r"chatwoot → shopify by order\s+"
+            r"Conversation \d+ \(.+, waiting \d+ min\) asks about #\d+"
+        )
+    )
+    support.screenshot(path=str(ARTIFACTS / "incident-card.png"))  # README: docs/incident-card.png
+    # An anomaly of the card opens its fact.
+    traffic.locator(".incident-anomalies a").first.click()
+    expect(page).to_have_url(re.compile(r"/facts/\d+$"))
+    assert_no_page_errors(page)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from occ.metrics.mentions import order_index, order_mentions, order_number, product_handle
+from occ.metrics.mentions import (
+    mentioned_numbers,
+    order_index,
+    order_mentions,
+    order_number,
+    product_handle,
+)
 
 INDEX = order_index(["#1001", "#1002", "HR1040", "#1077-US"])
 
@@ -27,6 +33,11 @@ def test_order_mentions_resolve_against_the_shops_own_names(
     text: str | None, expected: list[str]
 ) -> None:
     assert order_mentions(text, INDEX) == expected
+
+
+def test_mentioned_numbers_are_candidates_before_resolution() -> None:
+    assert mentioned_numbers("order 0042 or #1001, order #1001 again") == ["42", "1001"]
+    assert mentioned_numbers(None) == []
 
 
 def test_order_number_is_the_longest_digit_run() -> None:

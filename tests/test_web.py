@@ -419,6 +419,7 @@ def test_the_api_is_described_by_openapi(dash: Dashboard) -> None:
         "/api/v1/facts",
         "/api/v1/facts/{fact_id}",
         "/api/v1/anomalies",
+        "/api/v1/incidents",
         "/api/v1/actions",
         "/api/v1/actions/{action_id}/decision",
         "/api/v1/decisions",

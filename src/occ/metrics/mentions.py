@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
 __all__ = [
+    "mentioned_numbers",
     "order_index",
     "order_mentions",
     "order_number",
@@ -41,6 +42,13 @@ def order_index(names: Iterable[str]) -> dict[str, str]:
         if number is not None:
             index.setdefault(number, name)
     return index
+
+
+def mentioned_numbers(text: str | None) -> list[str]:
+    """The order numbers ``text`` may mention (``#1001``, ``order 1001``), not yet resolved."""
+    if not text:
+        return []
+    return list(dict.fromkeys(m.group(1).lstrip("0") or "0" for m in _REFERENCE.finditer(text)))
 
 
 def order_mentions(text: str | None, index: Mapping[str, str]) -> list[str]:

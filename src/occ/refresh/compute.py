@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from occ.anomalies import InsufficientHistory, band_anomaly, detect_anomalies, forecast_series
 from occ.contracts.anomalies import Anomaly
 from occ.contracts.forecast import ForecastConfig, ForecastResult
+from occ.contracts.incidents import Incident
 from occ.contracts.kpis import (
     FulfillmentResult,
     InventoryResult,
@@ -30,6 +31,7 @@ from occ.metrics import (
 )
 from occ.metrics.inventory import inventory_cover_from_units
 from occ.metrics.series import daily_breach_rate, daily_revenue, daily_sessions, daily_units
+from occ.refresh.incidents import record_incidents
 from occ.store import records as store
 from occ.store.facts import write_fact
 from occ.store.records import ShopInfo
@@ -87,6 +89,8 @@ class KpiSnapshot:
     fact_ids: dict[str, int] = field(default_factory=dict)
     anomaly_fact_ids: list[int] = field(default_factory=list)
     forecast_fact_ids: list[int] = field(default_factory=list)
+    incidents: list[Incident] = field(default_factory=list)
+    incidents_fact_id: int | None = None
 
 
 def _local_today(now: datetime, timezone: str) -> date:
@@ -368,6 +372,17 @@ def compute_and_record(
                 now=generated_at,
             )
         )
+    step("linking incidents")
+    snapshot.incidents_fact_id, snapshot.incidents = record_incidents(
+        connection,
+        shop,
+        now,
+        config,
+        results,
+        list(zip(snapshot.anomaly_fact_ids, snapshot.anomalies, strict=True)),
+        metadata=meta_base,
+        generated_at=generated_at,
+    )
     return snapshot
 
 

@@ -67,6 +67,7 @@ class RefreshReport:
             "factIds": self.snapshot.fact_ids,
             "anomalyFactIds": self.snapshot.anomaly_fact_ids,
             "forecastFactIds": self.snapshot.forecast_fact_ids,
+            "incidentsFactId": self.snapshot.incidents_fact_id,
         }
 
 

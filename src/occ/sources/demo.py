@@ -26,6 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from occ.sources import demo_catalog as catalog
+from occ.sources import demo_incidents
 from occ.sources.base import RawRecord, SourcePayloads
 
 __all__ = ["DEMO_SHOP", "HISTORY_DAYS", "demo_payloads", "demo_recorded_folder"]
@@ -99,13 +100,15 @@ def demo_payloads(seed: int, now: datetime) -> SourcePayloads:
     root = random.Random(seed)
     # One child generator per upstream: changing one part leaves the others as they were.
     order_rng, stock_rng, chat_rng, ga_rng = (random.Random(root.getrandbits(64)) for _ in range(4))
-    orders = _orders(order_rng, now_ts)
+    orders, sold_out = _orders(order_rng, now_ts)
     order_texts = [
         _dumps(_order_json(order_rng, i, order, now_ts)) for i, order in enumerate(orders)
     ]
     stock = _stock_levels(stock_rng, orders, now_ts)
+    stock.update(dict.fromkeys(sold_out, 0))
     variant_texts = [_dumps(catalog.variant_json(v, stock[v.variant_id])) for v in catalog.CATALOG]
-    conversations, messages = _conversations(chat_rng, now_ts)
+    stuck = demo_incidents.stuck_order_names(orders, now_ts)
+    conversations, messages = _conversations(chat_rng, now_ts, stuck)
     return SourcePayloads(
         kind="demo",
         name="demo",
@@ -166,7 +169,7 @@ def _poisson(rng: random.Random, mean: float) -> int:
 # --- Shopify orders --------------------------------------------------------------------------
 
 
-def _orders(rng: random.Random, now_ts: int) -> list[_Order]:
+def _orders(rng: random.Random, now_ts: int) -> tuple[list[_Order], set[str]]:
     physical = [v for v in catalog.CATALOG if v.kind != "gift_card"]
     cumulative: list[float] = []
     for variant in physical:
@@ -200,11 +203,12 @@ def _orders(rng: random.Random, now_ts: int) -> list[_Order]:
     orders.append(
         _Order(now_ts - 3 * _DAY - rng.randint(0, _HOUR), [line("HRP-AN6-ST-BLK", 4)], test=True)
     )
+    sold_out = demo_incidents.sell_out(orders, now_ts, DEMO_SHOP["ianaTimezone"])
     _enforce_sales_drop(rng, orders, now_ts)
     orders.sort(key=lambda order: order.created)
     _assign_statuses(rng, orders, now_ts)
     _enforce_backlog(orders, now_ts)
-    return orders
+    return orders, sold_out
 
 
 def _basket(
@@ -364,18 +368,28 @@ def _stock_levels(rng: random.Random, orders: list[_Order], now_ts: int) -> dict
 
 
 def _conversations(
-    rng: random.Random, now_ts: int
+    rng: random.Random, now_ts: int, stuck_orders: list[str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Conversations as in ``data.payload`` of the list endpoint, and all their messages."""
-    threads: list[tuple[str, bool, list[catalog.Event]]] = []
+    """Conversations as in ``data.payload`` of the list endpoint, and all their messages.
+
+    (f) Breached conversations open with a question about one of ``stuck_orders``.
+    """
+    threads: list[tuple[str, bool, list[catalog.Event], bool]] = []
     for status, ending, priority, count in catalog.CONVERSATION_SCENARIOS:
+        breached = ending.startswith("breached")
         threads += [
-            (status, priority, _thread(rng, ending, priority, now_ts)) for _ in range(count)
+            (status, priority, _thread(rng, ending, priority, now_ts), breached)
+            for _ in range(count)
         ]
     threads.sort(key=lambda thread: thread[2][0][0])  # ids follow creation time
     names = rng.sample(catalog.CONTACT_NAMES, len(threads))
+    questions = demo_incidents.ask_about_orders(
+        (i for i, thread in enumerate(threads) if thread[3]), stuck_orders
+    )
     conversations, messages = [], []
-    for index, (status, priority, events) in enumerate(threads):
+    for index, (status, priority, events, _) in enumerate(threads):
+        if index in questions:
+            events[0] = (events[0][0], "customer", questions[index])
         conversation_id, inbox_id = 2301 + index, rng.choice((1, 1, 2))
         contact = {"id": 5100 + 3 * index, "name": names[index], "type": "contact"}
         agent_id, agent_name = rng.choice(catalog.AGENTS)

@@ -17,7 +17,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, String, Table, func, select, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    String,
+    Table,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 
 from occ.contracts.records import (
     ConversationRecord,
@@ -134,6 +143,54 @@ def load_orders(
         & (_ORDERS.c.created_at > since)
         & (_ORDERS.c.created_at <= until)
     )
+    return _load_orders(connection, window)
+
+
+def load_orders_numbered(
+    connection: Connection, shop: str, numbers: Iterable[str]
+) -> list[OrderRecord]:
+    """Orders whose name contains one of ``numbers`` (``#1001``, ``HR1001-US`` for 1001).
+
+    Callers resolve the mentions exactly (``occ.metrics.mentions``); the ``LIKE`` only
+    narrows the rows read to a few per number.
+    """
+    wanted = sorted(set(numbers))
+    found: list[OrderRecord] = []
+    for chunk in range(0, len(wanted), 200):
+        names = or_(*(_ORDERS.c.name.like(f"%{n}%") for n in wanted[chunk : chunk + 200]))
+        found += _load_orders(connection, (_ORDERS.c.shop_domain == shop) & names)
+    return found
+
+
+def last_sold(
+    connection: Connection, shop: str, variant_ids: Iterable[str], until: datetime
+) -> dict[str, datetime]:
+    """The newest countable order (created at or before ``until``) of each variant."""
+    wanted = sorted(set(variant_ids))
+    utc = driver_values(connection.dialect.name).read_timestamp
+    found: dict[str, datetime] = {}
+    for chunk in range(0, len(wanted), 500):
+        query = (
+            select(_LINES.c.variant_id, func.max(_raw(_ORDERS.c.created_at)))
+            .join(
+                _ORDERS,
+                (_ORDERS.c.shop_domain == _LINES.c.shop_domain)
+                & (_ORDERS.c.order_id == _LINES.c.order_id),
+            )
+            .where(
+                (_LINES.c.shop_domain == shop)
+                & _LINES.c.variant_id.in_(wanted[chunk : chunk + 500])
+                & (_ORDERS.c.created_at <= until)
+                & _ORDERS.c.cancelled_at.is_(None)
+                & _ORDERS.c.test.is_(False)
+            )
+            .group_by(_LINES.c.variant_id)
+        )
+        found.update((v, utc(at)) for v, at in connection.execute(query) if at is not None)
+    return found
+
+
+def _load_orders(connection: Connection, window: ColumnElement[bool]) -> list[OrderRecord]:
     line_query = (
         select(
             _LINES.c.order_id,

@@ -181,6 +181,14 @@ def anomalies(request: Request) -> dict[str, Any]:
     }
 
 
+@router.get("/api/v1/incidents", tags=["anomalies"])
+def incidents(request: Request) -> dict[str, Any]:
+    """The cross-source incidents of the newest refresh (as ``occ incidents --json``)."""
+    require(request)
+    view = _view_or_404(request)
+    return {"shop": view.shop, "runId": view.run_id, "incidents": view.incidents}
+
+
 @router.get("/api/v1/actions", tags=["approvals"])
 def actions(request: Request) -> dict[str, Any]:
     """The approvals queue: suggested actions without a verdict."""

@@ -116,6 +116,7 @@ class RunView:
     tiles: dict[str, TileView]
     actions: list[SuggestedAction]
     facts: dict[int, FactRow]
+    incidents: list[dict[str, Any]] = field(default_factory=list)
     action_counts: Counter[str] = field(default_factory=Counter)
     actions_by_id: dict[str, SuggestedAction] = field(default_factory=dict)
     actions_by_subject: dict[str, list[SuggestedAction]] = field(default_factory=dict)
@@ -350,7 +351,9 @@ def build_run_view(connection: Connection, run: dict[str, Any]) -> RunView:
     fact_ids: dict[str, int] = report.get("factIds", {})
     anomaly_ids: list[int] = report.get("anomalyFactIds", [])
     forecast_ids: list[int] = report.get("forecastFactIds", [])
-    facts = facts_by_id(connection, [*fact_ids.values(), *anomaly_ids, *forecast_ids])
+    incidents_id: int | None = report.get("incidentsFactId")
+    extra = [incidents_id] if incidents_id else []
+    facts = facts_by_id(connection, [*fact_ids.values(), *anomaly_ids, *forecast_ids, *extra])
     currency = (
         connection.execute(
             select(Shop.currency_code).where(Shop.shop_domain == run["shop_domain"])
@@ -383,6 +386,9 @@ def build_run_view(connection: Connection, run: dict[str, Any]) -> RunView:
         tiles=tiles,
         actions=suggested_actions(anomalies, kpi_facts),
         facts=facts,
+        incidents=list(facts[incidents_id].value.get("incidents", []))
+        if incidents_id in facts
+        else [],
     )
 
 
