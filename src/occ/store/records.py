@@ -51,6 +51,7 @@ __all__ = [
     "load_variants",
     "newest_records",
     "paused_collector",
+    "record_span",
     "upsert_conversations",
     "upsert_landing_page_days",
     "upsert_messages",
@@ -269,6 +270,29 @@ def newest_records(
         "chatwoot.messages": None if message is None else utc(message),
         "ga4.landing_pages": day,
     }
+
+
+def record_span(
+    connection: Connection, shop: str, stream: str
+) -> tuple[datetime | date, datetime | date] | None:
+    """The oldest and newest record of ``stream``: ``shopify.orders`` and
+    ``chatwoot.messages`` by creation (UTC), ``ga4.landing_pages`` by day (None when the
+    stream holds nothing)."""
+    if stream == "ga4.landing_pages":
+        first, last = connection.execute(
+            select(func.min(_PAGES.c.day), func.max(_PAGES.c.day)).where(
+                _PAGES.c.shop_domain == shop
+            )
+        ).one()
+        return None if last is None else (first, last)
+    table = {"shopify.orders": _ORDERS, "chatwoot.messages": _MESSAGES}[stream]
+    utc = driver_values(connection.dialect.name).read_timestamp
+    oldest, newest = connection.execute(
+        select(func.min(_raw(table.c.created_at)), func.max(_raw(table.c.created_at))).where(
+            table.c.shop_domain == shop
+        )
+    ).one()
+    return None if newest is None else (utc(oldest), utc(newest))
 
 
 def load_units_sold(
