@@ -65,7 +65,11 @@ _STREAMS = {
     "traffic_anomalies": "ga4.landing_pages",
     "fulfillment_issue_rate": "shopify.orders",
 }
-_BAD_WHEN = {"above": "above", "below": "at or below", "abs": "above, in either direction,"}
+_BAD_WHEN = {
+    "above": "its value is above",
+    "below": "its value is at or below",
+    "abs": "the size of its change is above",
+}
 _DAY = timedelta(days=1)
 
 
@@ -262,7 +266,7 @@ def _check_direction(kpi: str, profile: ThresholdProfile, flag: str) -> None:
     a typo (say, the sign of a week-over-week ratio), not a setting."""
     warning, critical = profile.warning, profile.critical
     pair = f"{flag}warning {warning:g} and {flag}critical {critical:g}"
-    bad_when = f"{kpi} alerts when its value is {_BAD_WHEN[profile.direction]} a threshold"
+    bad_when = f"{kpi} alerts when {_BAD_WHEN[profile.direction]} a threshold"
     if profile.direction == "below" and critical > warning:
         raise ConfigError(f"{pair} disagree: {bad_when}, so critical must be at most warning")
     if profile.direction != "below" and critical < warning:

@@ -277,22 +277,23 @@ def record_span(
 ) -> tuple[datetime | date, datetime | date] | None:
     """The oldest and newest record of ``stream``: ``shopify.orders`` and
     ``chatwoot.messages`` by creation (UTC), ``ga4.landing_pages`` by day (None when the
-    stream holds nothing)."""
+    stream holds nothing). One aggregate a query, so that an index answers each."""
     if stream == "ga4.landing_pages":
-        first, last = connection.execute(
-            select(func.min(_PAGES.c.day), func.max(_PAGES.c.day)).where(
-                _PAGES.c.shop_domain == shop
-            )
-        ).one()
-        return None if last is None else (first, last)
+        where = _PAGES.c.shop_domain == shop
+        last = connection.execute(select(func.max(_PAGES.c.day)).where(where)).scalar()
+        if last is None:
+            return None
+        first: date = connection.execute(select(func.min(_PAGES.c.day)).where(where)).scalar_one()
+        return first, last
     table = {"shopify.orders": _ORDERS, "chatwoot.messages": _MESSAGES}[stream]
     utc = driver_values(connection.dialect.name).read_timestamp
-    oldest, newest = connection.execute(
-        select(func.min(_raw(table.c.created_at)), func.max(_raw(table.c.created_at))).where(
-            table.c.shop_domain == shop
-        )
-    ).one()
-    return None if newest is None else (utc(oldest), utc(newest))
+    where = table.c.shop_domain == shop
+    column = _raw(table.c.created_at)
+    newest = connection.execute(select(func.max(column)).where(where)).scalar()
+    if newest is None:
+        return None
+    oldest = connection.execute(select(func.min(column)).where(where)).scalar()
+    return utc(oldest), utc(newest)
 
 
 def load_units_sold(
