@@ -76,6 +76,11 @@ def test_the_forecast_band_is_replayed_too(runner: CliRunner, store_url: str) ->
         (["--kpi", "sales_delta", "--from", "yesterday", "--to", "2026-11-01"], "not a date"),
         (["--kpi", "sales_delta", *WEEK, "--warning", "5", "--profile", "quiet"], "not both"),
         (["--kpi", "sales_delta", *WEEK, "--profile", "loud"], "unknown --profile"),
+        (["--kpi", "sales_delta", *WEEK, "--warning", "40"], "critical must be at least warning"),
+        (
+            ["--kpi", "traffic_anomalies", *WEEK, "--warning", "-20"],
+            "critical must be at most warning",
+        ),
     ],
 )
 def test_bad_input_is_one_line(

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
 from conftest import NOW
+from insights_fixture import build_store
 from occ.cli import app
 from occ.config import Settings
 from occ.refresh import run_refresh
@@ -592,3 +593,55 @@ def test_incident_cards_show_the_linked_anomalies_evidence_and_likely_cause(
     traffic.locator(".incident-anomalies a").first.click()
     expect(page).to_have_url(re.compile(r"/facts/\d+$"))
     assert_no_page_errors(page)
+
+
+def test_the_settings_page_previews_a_proposed_threshold(
+    engine: Engine, tmp_path: Path, new_page: NewPage
+) -> None:
+    """On the weekly-packet fixture (tests/insights_fixture.py): a sales warning of 10 %
+    instead of 15 % would have raised three more warnings in the week of 16 November."""
+    build_store(engine, tmp_path / "recorded")
+    with engine.begin() as connection:
+        add_operator(connection, OPERATOR, PASSWORD, NOW)
+    with running_dashboard(Settings(), engine, clock=lambda: NOW) as base:
+        page = new_page()
+        sign_in_by_typing(page, base)
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="Settings").click()
+        expect(page).to_have_url(f"{base}/settings")
+        expect(page.locator("#setting-kpis\\.sales\\.thresholds\\.warning td")).to_have_text(
+            [
+                "Warning threshold",
+                "15",
+                "default",
+                "OCC_KPIS__SALES__THRESHOLDS__WARNING",
+                "[kpis.sales.thresholds] warning",
+            ]
+        )
+        sales = page.locator("#preview-sales_delta")
+        expect(sales.get_by_label("From")).to_have_value("2026-10-05")
+        expect(sales.get_by_label("To")).to_have_value("2026-11-23")
+        sales.get_by_label("Warning").fill("10")
+        sales.get_by_label("replay the forecast band").uncheck()
+        with page.expect_response(lambda r: "/settings?" in r.url) as answered:
+            sales.get_by_role("button", name="Preview").click()
+        assert answered.value.status == 200
+        result = page.locator("#result-sales_delta")
+        expect(result.locator("caption")).to_contain_text("sales_delta: warning 10, critical 30")
+        expect(result.locator("tbody tr")).to_have_count(8)
+        expect(result.locator("tbody tr").nth(6).locator("td")).to_have_text(
+            ["2026-11-16", "7", "3", "1", "0", "1", "—"]
+        )
+        expect(sales.get_by_label("Warning")).to_have_value("10")
+        expect(sales.get_by_label("replay the forecast band")).not_to_be_checked()
+        assert_no_page_errors(page)
+        # A warning above the critical threshold: one line next to the form, no table.
+        sales.get_by_label("Warning").fill("40")
+        with page.expect_response(lambda r: "/settings?" in r.url) as refused:
+            sales.get_by_role("button", name="Preview").click()
+        assert refused.value.status == 400
+        expect(sales.get_by_role("alert")).to_contain_text("critical must be at least warning")
+        expect(page.locator("#result-sales_delta")).to_have_count(0)
+        expect(sales.get_by_label("Warning")).to_have_value("40")
+        # Chromium reports the page's own 400 in the console; nothing else may be there.
+        errors: list[str] = page.errors  # type: ignore[attr-defined]
+        assert len(errors) == 1 and "status of 400 (Bad Request)" in errors[0], errors

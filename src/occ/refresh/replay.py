@@ -8,35 +8,87 @@ landing page's week-over-week delta of the seven days ending that day (pages und
 floor never flagged). Inventory days of cover has no stock history to replay and is refused.
 The band replay fits a forecast on the ``fit_days`` before each day (rolling origin) and
 checks the day's value — daily revenue, the rates, total sessions — against its interval.
+
+``backtest_query`` checks a preview request (dates, KPI, proposed thresholds) and
+``run_backtest`` replays it beside the current thresholds: the one composition behind both
+``occ alerts backtest`` and the dashboard's settings page (and its JSON twin).
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from occ.anomalies import InsufficientHistory, forecast_series
-from occ.anomalies.replay import Observation
+from occ.anomalies.replay import Observation, WeekCount, replay, scaled
+from occ.config import Settings
 from occ.contracts.forecast import ForecastConfig
-from occ.contracts.kpis import KpiConfig
+from occ.contracts.kpis import KpiConfig, ThresholdProfile
 from occ.errors import ConfigError
 from occ.metrics.order_days import daily_fulfillment_issue_rate, daily_order_totals
 from occ.metrics.series import daily_breach_rate, day_range
+from occ.refresh.compute import KPI_CONFIG_KEYS
 from occ.store import records as store
 from occ.store.records import ShopInfo
+from occ.store.runs import newest_as_of, resolve_shop
 
-__all__ = ["REPLAYABLE", "band_days", "kpi_history"]
+__all__ = [
+    "DEFAULT_WEEKS",
+    "MAX_DAYS",
+    "PROFILES",
+    "REPLAYABLE",
+    "Backtest",
+    "BacktestQuery",
+    "backtest_query",
+    "band_days",
+    "check_replayable",
+    "default_range",
+    "kpi_history",
+    "run_backtest",
+]
 
 REPLAYABLE = ("sales_delta", "sla_breach_rate", "traffic_anomalies", "fulfillment_issue_rate")
+PROFILES = {"current": 1.0, "sensitive": 0.75, "quiet": 1.5}
+"""Named proposals: the current thresholds scaled (below 1: alerts sooner)."""
+MAX_DAYS = 366
+DEFAULT_WEEKS = 8
+_STREAMS = {
+    "sales_delta": "shopify.orders",
+    "sla_breach_rate": "chatwoot.messages",
+    "traffic_anomalies": "ga4.landing_pages",
+    "fulfillment_issue_rate": "shopify.orders",
+}
+_BAD_WHEN = {
+    "above": "its value is above",
+    "below": "its value is at or below",
+    "abs": "the size of its change is above",
+}
 _DAY = timedelta(days=1)
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def check_replayable(kpi: str, flag: str = "") -> None:
+    """Raises ConfigError unless ``kpi`` can be replayed (``flag``: ``--`` for the CLI)."""
+    if kpi in REPLAYABLE:
+        return
+    if kpi == "inventory_cover":
+        reason = (
+            f"{kpi} cannot be replayed (days of cover needs stock history, which Shopify does "
+            "not keep)"
+        )
+    else:
+        reason = f"unknown {flag}kpi {kpi!r}"
+    raise ConfigError(f"{reason}; use one of {', '.join(REPLAYABLE)}")
 
 
 def kpi_history(
@@ -54,11 +106,7 @@ def kpi_history(
     Raises:
         ConfigError: the KPI cannot be replayed.
     """
-    if kpi not in REPLAYABLE:
-        raise ConfigError(
-            f"{kpi} cannot be replayed (days of cover needs stock history, which Shopify does "
-            f"not keep); use one of {', '.join(REPLAYABLE)}"
-        )
+    check_replayable(kpi)
     zone = ZoneInfo(shop.timezone)
     first = start - timedelta(days=history_days)
     if kpi in ("sales_delta", "fulfillment_issue_rate"):
@@ -134,3 +182,199 @@ def band_days(
         if on_day is not None:
             on_day(number, len(days))
     return outside
+
+
+# The preview: one request, checked, replayed beside the current thresholds ------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestQuery:
+    """A checked preview request: the KPI, the days, the current and proposed thresholds."""
+
+    kpi: str
+    start: date
+    end: date
+    label: str
+    current: ThresholdProfile
+    proposed: ThresholdProfile
+
+
+@dataclass(frozen=True, slots=True)
+class Backtest:
+    """What ``query`` would have raised per week, under the proposed and current thresholds."""
+
+    query: BacktestQuery
+    shop: str
+    proposed: list[WeekCount]
+    current: list[WeekCount]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The document of ``occ alerts backtest --json`` and of the JSON API."""
+        query = self.query
+        return {
+            "kpi": query.kpi,
+            "shop": self.shop,
+            "from": query.start.isoformat(),
+            "to": query.end.isoformat(),
+            "proposed": {"label": query.label, **query.proposed.model_dump()},
+            "current": query.current.model_dump(),
+            "weeks": [
+                {**p.as_dict(), "current": {"warnings": c.warnings, "criticals": c.criticals}}
+                for p, c in zip(self.proposed, self.current, strict=True)
+            ],
+        }
+
+
+def _day(value: date | str, name: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{name} {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _proposed(
+    current: ThresholdProfile,
+    warning: float | None,
+    critical: float | None,
+    profile: str | None,
+    flag: str,
+) -> tuple[str, ThresholdProfile]:
+    if profile is not None and (warning is not None or critical is not None):
+        raise ConfigError(f"give either {flag}warning/{flag}critical or {flag}profile, not both")
+    if profile is not None:
+        if profile not in PROFILES:
+            raise ConfigError(f"unknown {flag}profile {profile!r}; use {', '.join(PROFILES)}")
+        return profile, scaled(current, PROFILES[profile])
+    if warning is None and critical is None:
+        return "current", current
+    for name, number in (("warning", warning), ("critical", critical)):
+        if number is not None and not math.isfinite(number):
+            raise ConfigError(f"{flag}{name} {number} is not a number; give a finite threshold")
+    proposed = current.model_copy(
+        update={
+            "warning": current.warning if warning is None else warning,
+            "critical": current.critical if critical is None else critical,
+        }
+    )
+    return f"warning {proposed.warning:g}, critical {proposed.critical:g}", proposed
+
+
+def _check_direction(kpi: str, profile: ThresholdProfile, flag: str) -> None:
+    """A proposal whose warning threshold would never be reached before its critical one is
+    a typo (say, the sign of a week-over-week ratio), not a setting."""
+    warning, critical = profile.warning, profile.critical
+    pair = f"{flag}warning {warning:g} and {flag}critical {critical:g}"
+    bad_when = f"{kpi} alerts when {_BAD_WHEN[profile.direction]} a threshold"
+    if profile.direction == "below" and critical > warning:
+        raise ConfigError(f"{pair} disagree: {bad_when}, so critical must be at most warning")
+    if profile.direction != "below" and critical < warning:
+        raise ConfigError(f"{pair} disagree: {bad_when}, so critical must be at least warning")
+    if profile.direction == "abs" and warning < 0:
+        raise ConfigError(
+            f"{flag}warning {warning:g} is negative: {kpi} compares the size of its change, "
+            "give thresholds of 0 or more"
+        )
+
+
+def backtest_query(
+    kpi: str,
+    start: date | str,
+    end: date | str,
+    config: KpiConfig,
+    *,
+    warning: float | None = None,
+    critical: float | None = None,
+    profile: str | None = None,
+    flag: str = "",
+) -> BacktestQuery:
+    """Check a preview request; ``flag`` prefixes the option names in messages (``--``).
+
+    Raises:
+        ConfigError: a date is not one, the range is reversed or longer than a year, the KPI
+            is unknown or cannot be replayed, or the proposal is ambiguous or inconsistent
+            with the KPI's direction.
+    """
+    first, last = _day(start, f"{flag}from"), _day(end, f"{flag}to")
+    if last < first:
+        raise ConfigError(f"{flag}to {last} is before {flag}from {first}")
+    if (last - first).days > MAX_DAYS:
+        raise ConfigError(f"replay at most a year at a time; narrow {flag}from/{flag}to")
+    check_replayable(kpi, flag)
+    current: ThresholdProfile = getattr(config, KPI_CONFIG_KEYS[kpi]).thresholds
+    label, proposed = _proposed(current, warning, critical, profile, flag)
+    if warning is not None or critical is not None:
+        _check_direction(kpi, proposed, flag)
+    return BacktestQuery(kpi, first, last, label, current, proposed)
+
+
+def run_backtest(
+    engine: Engine,
+    query: BacktestQuery,
+    settings: Settings,
+    *,
+    shop: str | None = None,
+    band: bool = True,
+    step: Callable[[str], None] | None = None,
+) -> Backtest:
+    """Replay ``query`` over the stored history of ``shop`` (default: the newest refresh's).
+
+    The store is read first and released; the band replay (a forecast fitted before each
+    day, the slow part) runs without holding a connection. ``step`` hears the progress.
+
+    Raises:
+        NotFoundError: nothing was refreshed yet, or the shop is not in the store.
+    """
+    say = step or (lambda _: None)
+    with engine.connect() as connection:
+        info = resolve_shop(connection, shop)
+        say("reading history")
+        observations, series = kpi_history(
+            connection,
+            info,
+            query.kpi,
+            query.start,
+            query.end,
+            settings.kpis,
+            settings.forecast.fit_days,
+        )
+    outside = None
+    if band:
+        outside = band_days(
+            series,
+            query.start,
+            query.end,
+            settings.forecast,
+            query.kpi,
+            on_day=lambda done, total: say(f"forecast band, day {done} of {total}"),
+        )
+    return Backtest(
+        query,
+        info.domain,
+        replay(observations, query.proposed, query.start, query.end, outside),
+        replay(observations, query.current, query.start, query.end, outside),
+    )
+
+
+def default_range(
+    connection: Connection, shop: ShopInfo, kpi: str, weeks: int = DEFAULT_WEEKS
+) -> tuple[date, date] | None:
+    """The last ``weeks`` weeks (Monday to Sunday, the newest one possibly partial) of the
+    KPI's stored history: from its stream's oldest record at most, up to the last day that
+    had ended at the latest refresh (a KPI keeps a value after its stream's newest record:
+    a breached conversation stays breached); None when the KPI's stream holds nothing.
+    """
+    check_replayable(kpi)
+    span = store.record_span(connection, shop.domain, _STREAMS[kpi])
+    if span is None:
+        return None
+    zone = ZoneInfo(shop.timezone)
+    oldest, newest = (
+        value.astimezone(zone).date() if isinstance(value, datetime) else value for value in span
+    )
+    as_of = newest_as_of(connection, shop.domain)
+    if as_of is not None and as_of.astimezone(zone).date() - _DAY >= oldest:
+        newest = as_of.astimezone(zone).date() - _DAY
+    monday = newest - timedelta(days=newest.weekday())
+    return max(oldest, monday - timedelta(weeks=weeks - 1)), newest

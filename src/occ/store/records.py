@@ -60,6 +60,7 @@ __all__ = [
     "load_variants",
     "newest_records",
     "paused_collector",
+    "record_span",
     "upsert_conversations",
     "upsert_landing_page_days",
     "upsert_messages",
@@ -326,6 +327,30 @@ def newest_records(
         "chatwoot.messages": None if message is None else utc(message),
         "ga4.landing_pages": day,
     }
+
+
+def record_span(
+    connection: Connection, shop: str, stream: str
+) -> tuple[datetime | date, datetime | date] | None:
+    """The oldest and newest record of ``stream``: ``shopify.orders`` and
+    ``chatwoot.messages`` by creation (UTC), ``ga4.landing_pages`` by day (None when the
+    stream holds nothing). One aggregate a query, so that an index answers each."""
+    if stream == "ga4.landing_pages":
+        where = _PAGES.c.shop_domain == shop
+        last = connection.execute(select(func.max(_PAGES.c.day)).where(where)).scalar()
+        if last is None:
+            return None
+        first: date = connection.execute(select(func.min(_PAGES.c.day)).where(where)).scalar_one()
+        return first, last
+    table = {"shopify.orders": _ORDERS, "chatwoot.messages": _MESSAGES}[stream]
+    utc = driver_values(connection.dialect.name).read_timestamp
+    where = table.c.shop_domain == shop
+    column = _raw(table.c.created_at)
+    newest = connection.execute(select(func.max(column)).where(where)).scalar()
+    if newest is None:
+        return None
+    oldest = connection.execute(select(func.min(column)).where(where)).scalar()
+    return utc(oldest), utc(newest)
 
 
 def load_units_sold(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, desc, insert, select, update
+from sqlalchemy import Connection, Table, desc, func, insert, select, update
 
 from occ.errors import NotFoundError
 from occ.store.records import ShopInfo, load_shop
@@ -19,6 +19,7 @@ __all__ = [
     "finish_run",
     "latest_run",
     "list_drift",
+    "newest_as_of",
     "record_drift",
     "record_quarantine",
     "resolve_shop",
@@ -85,6 +86,17 @@ def latest_run(connection: Connection, shop: str | None = None) -> dict[str, Any
         query = query.where(_RUNS.c.shop_domain == shop)
     row = connection.execute(query.order_by(desc(_RUNS.c.id)).limit(1)).mappings().first()
     return None if row is None else dict(row)
+
+
+def newest_as_of(connection: Connection, shop: str) -> datetime | None:
+    """The latest instant ``shop``'s finished refreshes were computed as of (runs recorded
+    for an earlier instant, a backfill say, do not move it back)."""
+    value: datetime | None = connection.execute(
+        select(func.max(_RUNS.c.as_of)).where(
+            (_RUNS.c.shop_domain == shop) & _RUNS.c.finished_at.is_not(None)
+        )
+    ).scalar()
+    return value
 
 
 def resolve_shop(

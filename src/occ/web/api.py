@@ -24,6 +24,8 @@ from occ.errors import NotFoundError
 from occ.store.facts import facts_by_id
 from occ.store.tables import DashboardFact
 from occ.web.context import context, memory_first
+from occ.web.preview import PreviewForm, run_preview
+from occ.web.settings_view import setting_groups
 from occ.web.tiles import KPI_ORDER, TILE_TITLES
 from occ.web.views import find_action, parse_filters, require, require_csrf
 
@@ -281,3 +283,33 @@ def refresh(request: Request) -> dict[str, Any]:
     ctx = context(request)
     state, started, _ = ctx.start_refresh(who.operator.email, request)
     return {**state.as_dict(), "started": started}
+
+
+@router.get("/api/v1/settings", tags=["settings"])
+def settings(request: Request) -> dict[str, Any]:
+    """The alerting settings in force (read-only; never a secret), each with its source
+    (``default`` or ``configured``), environment variable and ``occ.toml`` key."""
+    require(request)
+    return {"groups": [group.as_dict() for group in setting_groups(context(request).settings)]}
+
+
+@router.get("/api/v1/alerts/backtest", tags=["alerts"])
+def alerts_backtest(
+    request: Request,
+    kpi: Annotated[str, Query(max_length=64)],
+    start: Annotated[str, Query(alias="from", max_length=32)] = "",
+    end: Annotated[str, Query(alias="to", max_length=32)] = "",
+    warning: Annotated[str, Query(max_length=32)] = "",
+    critical: Annotated[str, Query(max_length=32)] = "",
+    profile: Annotated[str, Query(max_length=32)] = "",
+    band: bool = True,
+    shop: Annotated[str | None, Query(max_length=255)] = None,
+) -> dict[str, Any]:
+    """What a proposed threshold (``warning``/``critical``, or ``profile`` current |
+    sensitive | quiet) would have raised per week (Monday–Sunday) beside the current one —
+    the document of ``occ alerts backtest --json``. ``from``/``to`` default to the last 8
+    weeks of stored history; ``band=false`` skips the (slower) forecast-band replay."""
+    require(request)
+    ctx = context(request)
+    form = PreviewForm(kpi, start, end, warning, critical, profile, band)
+    return run_preview(ctx.engine, ctx.settings, form, shop=shop).as_dict()

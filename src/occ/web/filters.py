@@ -29,6 +29,11 @@ def _ratio_pct(value: Any, digits: int = 1) -> str:
     return "—" if value is None else f"{float(value) * 100:+,.{digits}f} %"
 
 
+def _general(value: Any) -> str:
+    """A threshold as typed in occ.toml: 15, -0.2, 0.05 (no trailing zeros)."""
+    return "—" if value is None else f"{float(value):g}"
+
+
 def _when(value: Any) -> str:
     if isinstance(value, str):
         try:
@@ -56,6 +61,7 @@ def install_filters(env: Environment) -> None:
     env.filters["pct"] = _pct
     env.filters["ratio_pct"] = _ratio_pct
     env.filters["when"] = _when
+    env.filters["g"] = _general
     env.filters["age"] = _age
     env.globals["severity_icon"] = lambda s: SEVERITY_ICONS.get(str(s), "●")
     env.globals["severity_text"] = lambda s: SEVERITY_TEXT.get(str(s), str(s))

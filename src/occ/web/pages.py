@@ -1,5 +1,5 @@
 """The dashboard's HTML pages: overview, tile detail, fact, approvals, history, metrics, weekly
-packets, sign-in."""
+packets, settings (with the alert backtest preview), sign-in."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy import Table, select
 from occ.contracts.secrets import mask
 from occ.decisions.actions import decide
 from occ.decisions.operator_metrics import SESSION_FACT, operator_metrics
-from occ.errors import NotFoundError
+from occ.errors import NotFoundError, OccError
 from occ.insights import PACKET_FACT_TYPE
 from occ.store.facts import facts_by_id
 from occ.store.operators import (
@@ -30,7 +30,15 @@ from occ.store.operators import (
 )
 from occ.store.tables import DashboardFact
 from occ.web.context import WebContext, context, memory_first
+from occ.web.preview import (
+    PROFILE_CHOICES,
+    PreviewForm,
+    default_ranges,
+    preview_page,
+    run_preview,
+)
 from occ.web.security import CsrfRejected, Principal, csrf_token, csrf_valid, sign_in, sign_out
+from occ.web.settings_view import setting_groups
 from occ.web.tiles import KPI_ORDER, TILE_TITLES, RunView
 from occ.web.views import find_action, parse_filters, require, require_csrf
 
@@ -273,6 +281,54 @@ def metrics_page(request: Request) -> Response:
     with ctx.engine.connect() as connection:
         metrics = operator_metrics(connection, ctx.clock())
     return _render(request, "metrics.html", {"metrics": metrics}, who)
+
+
+@router.get("/settings", response_class=HTMLResponse)
+def settings_page(
+    request: Request,
+    kpi: Annotated[str | None, Query(max_length=64)] = None,
+    start: Annotated[str, Query(alias="from", max_length=32)] = "",
+    end: Annotated[str, Query(alias="to", max_length=32)] = "",
+    warning: Annotated[str, Query(max_length=32)] = "",
+    critical: Annotated[str, Query(max_length=32)] = "",
+    profile: Annotated[str, Query(max_length=32)] = "",
+    band: Annotated[str | None, Query(max_length=8)] = None,
+) -> Response:
+    """The settings in force (read-only) and, per replayable KPI, the backtest preview form;
+    a submitted form (``kpi`` given; an unticked band box sends no ``band``) shows what the
+    proposal would have raised per week beside the current thresholds."""
+    who = require(request)
+    ctx = context(request)
+    ranges = default_ranges(ctx.engine)
+    form = (
+        None
+        if kpi is None
+        else PreviewForm(
+            kpi, start, end, warning, critical, profile, band not in (None, "", "off", "0")
+        )
+    )
+    result, error, status = None, None, 200
+    if form is not None:
+        try:
+            result = run_preview(ctx.engine, ctx.settings, form)
+        except OccError as exc:
+            error = mask(str(exc))
+            status = 404 if isinstance(exc, NotFoundError) else 400
+    return _render(
+        request,
+        "settings.html",
+        {
+            "groups": setting_groups(ctx.settings),
+            "ranges": ranges,
+            "form": form,
+            "result": result,
+            "error": error,
+            "profiles": PROFILE_CHOICES,
+            **({} if result is None or form is None else preview_page(form, result)),
+        },
+        who,
+        status_code=status,
+    )
 
 
 @router.post("/refresh")
