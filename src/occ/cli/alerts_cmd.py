@@ -23,7 +23,7 @@ from occ.cli.shared import (
 from occ.contracts.kpis import ThresholdProfile
 from occ.errors import ConfigError
 from occ.refresh.compute import KPI_CONFIG_KEYS
-from occ.refresh.replay import REPLAYABLE, band_days, kpi_history
+from occ.refresh.replay import NOT_REPLAYABLE, REPLAYABLE, band_days, kpi_history
 from occ.store.runs import resolve_shop
 
 __all__ = ["alerts_app"]
@@ -89,11 +89,10 @@ def backtest(
         raise ConfigError("replay at most a year at a time; narrow --from/--to")
     settings = settings_from(config, db)
     if kpi not in REPLAYABLE:
-        kpi_history_refused = kpi == "inventory_cover"
         raise ConfigError(
             (
-                f"{kpi} cannot be replayed (days of cover needs stock history)"
-                if kpi_history_refused
+                f"{kpi} cannot be replayed ({NOT_REPLAYABLE[kpi]})"
+                if kpi in NOT_REPLAYABLE
                 else f"unknown --kpi {kpi!r}"
             )
             + f"; use one of {', '.join(REPLAYABLE)}"

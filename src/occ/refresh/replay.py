@@ -5,7 +5,8 @@ Each day's value is the KPI evaluated at that day's closing local midnight (KPIS
 the daily series of ``occ.metrics``): sales delta = the day's revenue against the mean of its
 seven days before; SLA breach rate and fulfillment issue rate at the day's end; traffic = each
 landing page's week-over-week delta of the seven days ending that day (pages under the noise
-floor never flagged). Inventory days of cover has no stock history to replay and is refused.
+floor never flagged). Inventory days of cover and unsellable traffic need stock history,
+which Shopify does not keep: they are refused (``NOT_REPLAYABLE`` says why).
 The band replay fits a forecast on the ``fit_days`` before each day (rolling origin) and
 checks the day's value — daily revenue, the rates, total sessions — against its interval.
 """
@@ -29,9 +30,16 @@ from occ.metrics.series import daily_breach_rate, day_range
 from occ.store import records as store
 from occ.store.records import ShopInfo
 
-__all__ = ["REPLAYABLE", "band_days", "kpi_history"]
+__all__ = ["NOT_REPLAYABLE", "REPLAYABLE", "band_days", "kpi_history"]
 
 REPLAYABLE = ("sales_delta", "sla_breach_rate", "traffic_anomalies", "fulfillment_issue_rate")
+NOT_REPLAYABLE = {
+    "inventory_cover": "days of cover needs stock history, which Shopify does not keep",
+    "unsellable_traffic": (
+        "which product pages could not sell on a past day needs that day's stock, which "
+        "Shopify does not keep"
+    ),
+}
 _DAY = timedelta(days=1)
 
 
@@ -55,9 +63,9 @@ def kpi_history(
         ConfigError: the KPI cannot be replayed.
     """
     if kpi not in REPLAYABLE:
+        reason = NOT_REPLAYABLE.get(kpi, "not a KPI")
         raise ConfigError(
-            f"{kpi} cannot be replayed (days of cover needs stock history, which Shopify does "
-            f"not keep); use one of {', '.join(REPLAYABLE)}"
+            f"{kpi} cannot be replayed ({reason}); use one of {', '.join(REPLAYABLE)}"
         )
     zone = ZoneInfo(shop.timezone)
     first = start - timedelta(days=history_days)
