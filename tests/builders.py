@@ -54,8 +54,16 @@ def line(
 
 
 def variant(
-    number: int, sku: str, stock: int, *, policy: str = "DENY", tracked: bool = True
+    number: int,
+    sku: str,
+    stock: int,
+    *,
+    policy: str = "DENY",
+    tracked: bool = True,
+    handle: str | None = None,
+    product: str | None = None,
 ) -> dict[str, Any]:
+    """A variant; by default the only one of a product named and handled after its SKU."""
     return {
         "id": f"gid://shopify/ProductVariant/{number}",
         "sku": sku,
@@ -63,7 +71,10 @@ def variant(
         "inventoryQuantity": stock,
         "inventoryPolicy": policy,
         "inventoryItem": {"tracked": tracked},
-        "product": {"title": f"Product {sku}", "handle": sku.lower()},
+        "product": {
+            "title": product or f"Product {sku}",
+            "handle": handle or sku.lower(),
+        },
     }
 
 

@@ -59,6 +59,7 @@ TILES = [
     ("traffic_anomalies", "SEO & Content Watch"),
     ("inventory_cover", "Inventory Heatmap"),
     ("fulfillment_issue_rate", "Fulfillment"),
+    ("unsellable_traffic", "Unsellable Traffic"),
 ]
 SALES_ACTION = "Review the sales drop"
 EVIL_NAME = "<script>window.__pwned=1</script>Eve"
@@ -217,14 +218,18 @@ def demo_dashboard(demo_engine: Engine) -> Iterator[str]:
 
 
 def assert_demo_tiles(page: Page) -> None:
-    """The five tiles in order, each with a text badge, and the demo's intended anomalies."""
+    """The six tiles in order, each with a text badge, and the demo's intended anomalies
+    (the sold-out product behind the falling page is also the unsellable traffic)."""
     tiles = page.locator("article.tile")
-    expect(tiles).to_have_count(5)
+    expect(tiles).to_have_count(6)
     assert [t.get_attribute("id") for t in tiles.all()] == [f"tile-{kpi}" for kpi, _ in TILES]
     for kpi, title in TILES:
         tile = page.locator(f"#tile-{kpi}")
         expect(tile.locator("h2")).to_have_text(title)
         expect(tile.locator("header .badge")).to_have_text("✖ Critical")
+    unsellable = page.locator("#tile-unsellable_traffic")
+    expect(unsellable.locator(".big")).to_have_text("2,019.36 USD at risk · 356 sessions")
+    expect(unsellable).to_contain_text("/products/an-6-hose-end-90")
     sales = page.locator("#tile-sales_delta")
     expect(sales.locator(".big")).to_contain_text("-50.8 %")
     expect(sales.locator(".headline")).to_contain_text("2,310.40 USD in the last 24 h")
@@ -247,7 +252,7 @@ def test_operator_signs_in_reviews_approves_and_signs_out(
     with running_dashboard(Settings(), engine, clock=lambda: NOW) as base:
         sign_in_by_typing(page, base)
 
-        # The overview: five tiles, each critical, with the demo's numbers.
+        # The overview: six tiles, the first five critical, with the demo's numbers.
         expect(page.locator("h1")).to_have_text("hotrod-parts-demo.myshopify.com")
         assert_demo_tiles(page)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -512,7 +517,7 @@ def test_refresh_now_updates_the_page_when_it_finishes(
     # No click and no navigation by the test: occ.js reloads the page when the run is done.
     expect(page.locator(".page-head")).to_contain_text("run 2 ", timeout=60_000)
     expect(banner).to_have_count(0)
-    expect(page.locator("article.tile")).to_have_count(5)
+    expect(page.locator("article.tile")).to_have_count(len(TILES))
 
 
 def test_the_demo_packet_renders_offline_with_every_chart(
@@ -568,7 +573,7 @@ def test_incident_cards_show_the_linked_anomalies_evidence_and_likely_cause(
     expect(traffic.locator(".cause strong")).to_have_text(
         "Likely cause: Stockout of -6 AN 90° Hose End"
     )
-    expect(traffic.locator(".incident-anomalies li")).to_have_count(4)
+    expect(traffic.locator(".incident-anomalies li")).to_have_count(5)  # + unsellable traffic
     evidence = traffic.locator("ol.evidence li")
     expect(evidence.first).to_be_hidden()  # folded until asked for
     traffic.locator("summary").click()

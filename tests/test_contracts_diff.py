@@ -148,7 +148,10 @@ def test_an_optional_field_added_to_a_type_occ_reads_is_p2(
 def test_an_enum_value_a_kpi_interprets_is_p1(edited_findings: dict[str, Finding]) -> None:
     added = edited_findings["ProductVariantInventoryPolicy.BACKORDER"]
     assert added.impact == "P1"
-    assert kpis(added) == [("inventory_cover", "occ.metrics.inventory")]
+    assert kpis(added) == [
+        ("inventory_cover", "occ.metrics.inventory"),
+        ("unsellable_traffic", "occ.metrics.unsellable"),  # built on the inventory's cover
+    ]
     assert "INVENTORY_POLICIES" in added.action
 
 

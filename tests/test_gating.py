@@ -68,6 +68,7 @@ def test_contract_violations_above_the_rate_gate_the_streams_kpis(
         "shopify.sales.summary",
         "shopify.inventory.coverage",
         "shopify.fulfillment.issues",
+        "shopify.traffic.unsellable",  # needs the orders too
     }
     kpis = {a.kpi for a in report.snapshot.anomalies}
     assert not kpis & {"sales_delta", "inventory_cover", "fulfillment_issue_rate"}

@@ -87,7 +87,7 @@ def test_occ_demo_ends_by_serving_the_dashboard_with_a_sign_in_link(tmp_path: Pa
                 httpx.get(f"http://{outside}:{port}/healthz", timeout=2)
     assert f"Dashboard: http://127.0.0.1:{port}/" in "".join(lines)
     assert overview.status_code == 200 and "hotrod-parts-demo.myshopify.com" in overview.text
-    assert overview.text.count('class="tile ') == 5
+    assert overview.text.count('class="tile ') == 6
     assert again.status_code == 401  # the link is used
 
 

@@ -77,6 +77,7 @@ def test_tile_api_and_detail_page_show_inputs_config_and_evidence(dash: Dashboar
         "traffic_anomalies",
         "inventory_cover",
         "fulfillment_issue_rate",
+        "unsellable_traffic",
     ]
     assert tiles["freshness"]["source"] == "recorded" and tiles["freshness"]["stale"] is False
     sku_a = next(row for row in detail["rows"] if row["sku"] == "SKU-A")

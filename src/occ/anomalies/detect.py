@@ -3,7 +3,9 @@
 Threshold anomalies carry ``value`` (the KPI value, in the unit of its thresholds),
 ``threshold`` (the configured threshold of the reported severity) and, for the KPIs that
 compare against a reference, ``baseline`` in the underlying measure: the daily baseline
-revenue for sales, the previous week's sessions for a page.
+revenue for sales, the previous week's sessions for a page. Unsellable traffic is in money:
+``value`` is a page's revenue at risk, ``baseline`` the store's revenue in the window and
+``threshold`` the threshold's percent of it.
 
 Band rule (``band_anomaly``): a value outside the first forecast point's ``[lower, upper]``
 is a warning; it is critical when it lies outside by more than the interval's half-width
@@ -25,6 +27,8 @@ from occ.contracts.kpis import (
     SlaResult,
     ThresholdProfile,
     TrafficResult,
+    UnsellablePage,
+    UnsellableResult,
 )
 
 __all__ = ["KPI_NAMES", "band_anomaly", "detect_anomalies"]
@@ -35,7 +39,9 @@ KPI_NAMES = {
     "traffic": "traffic_anomalies",
     "inventory": "inventory_cover",
     "fulfillment": "fulfillment_issue_rate",
+    "unsellable": "unsellable_traffic",
 }
+_VARIANTS_NAMED = 3
 
 
 def _threshold(profile: ThresholdProfile, severity: Severity) -> float:
@@ -168,6 +174,69 @@ def _fulfillment(fulfillment: FulfillmentResult, config: KpiConfig) -> Anomaly |
     )
 
 
+def _stock_text(page: UnsellablePage) -> str:
+    named = [
+        f"{variant.sku or variant.title}: {variant.inventory_quantity:,} in stock"
+        + (
+            f", {variant.days_of_cover:.1f} days of cover"
+            if variant.state == "low_cover" and variant.days_of_cover is not None
+            else ""
+        )
+        for variant in page.variants[:_VARIANTS_NAMED]
+    ]
+    more = len(page.variants) - _VARIANTS_NAMED
+    return "; ".join(named) + (f"; {more} more variant(s)" if more > 0 else "")
+
+
+def _unsellable(result: UnsellableResult, config: KpiConfig) -> list[Anomaly]:
+    anomalies: list[Anomaly] = []
+    window = f"{result.current_start} – {result.current_end}"
+    for page in result.pages:
+        severity = _flagged(page.severity)
+        if (
+            severity is None
+            or page.revenue_at_risk is None
+            or page.conversion_rate is None
+            or page.average_order_value is None
+        ):
+            continue
+        percent = _threshold(config.unsellable.thresholds, severity)
+        revenue = result.window_revenue or 0
+        stock = (
+            "is out of stock"
+            if page.state == "out_of_stock"
+            else f"has no variant with more than {result.cover_critical_days:g} days of cover"
+        )
+        rates = "its own" if page.basis == "product" else "the store's"
+        share = (
+            f"{page.share_of_revenue_pct:.2f} % of the window's {revenue:,.2f} "
+            f"{result.currency} revenue; "
+            f"{severity} above {percent:g} %"
+            if page.share_of_revenue_pct is not None
+            else f"in a window without revenue; {severity}"
+        )
+        message = (
+            f"{page.landing_page} took {page.sessions:,} sessions in {window} while "
+            f"{page.product_title} {stock} ({_stock_text(page)}): about "
+            f"{page.revenue_at_risk:,.2f} {result.currency} of revenue at risk "
+            f"({page.sessions:,} × {page.conversion_rate * 100:.2f} % conversion × "
+            f"{page.average_order_value:,.2f} average order, {rates} rates), {share}."
+        )
+        anomalies.append(
+            Anomaly(
+                kpi=KPI_NAMES["unsellable"],
+                key=page.landing_page,
+                kind="threshold",
+                severity=severity,
+                value=float(page.revenue_at_risk),
+                baseline=float(revenue),
+                threshold=float(revenue) * percent / 100,
+                message=message,
+            )
+        )
+    return anomalies
+
+
 def detect_anomalies(
     sales: SalesResult | None,
     sla: SlaResult | None,
@@ -175,13 +244,15 @@ def detect_anomalies(
     inventory: InventoryResult | None,
     fulfillment: FulfillmentResult | None,
     *,
+    unsellable: UnsellableResult | None = None,
     config: KpiConfig | None = None,
 ) -> list[Anomaly]:
     """Threshold anomalies of one refresh, in tile order.
 
     One each for sales, SLA and fulfillment when their severity is not ``none``, one per
-    flagged landing page and one per flagged variant (in the results' worst-first order).
-    ``config`` supplies the thresholds quoted in the anomalies (the defaults when omitted).
+    flagged landing page, one per flagged variant and one per flagged unsellable product
+    page (in the results' worst-first order). ``config`` supplies the thresholds quoted in
+    the anomalies (the defaults when omitted).
     """
     config = config or KpiConfig()
     anomalies: list[Anomaly] = []
@@ -198,6 +269,8 @@ def detect_anomalies(
         found = _fulfillment(fulfillment, config)
         if found is not None:
             anomalies.append(found)
+    if unsellable is not None:
+        anomalies.extend(_unsellable(unsellable, config))
     return anomalies
 
 

@@ -25,6 +25,7 @@ TILES = {
     "traffic_anomalies": "SEO & Content Watch",
     "inventory_cover": "Inventory Heatmap",
     "fulfillment_issue_rate": "Fulfillment",
+    "unsellable_traffic": "Unsellable Traffic",
 }
 
 
@@ -68,14 +69,32 @@ def _tile(kpi: str, entry: dict[str, Any], currency: str | None) -> tuple[str, s
             f"worst {worst['sku'] or worst['variantId']} {worst['daysOfCover']:.1f} days of cover; "
             f"reorder {worst['reorderQuantity']}",
         )
+    if kpi == "unsellable_traffic":
+        return _unsellable(entry)
     return (
         f"{entry['value']:.1f} %",
         f"{len(entry['issues'])} of {entry['population']} orders stuck past the processing window",
     )
 
 
+def _unsellable(entry: dict[str, Any]) -> tuple[str, str]:
+    pages = entry["pages"]
+    if not pages:
+        return "0 sessions", (
+            f"no product page with traffic is out of stock or at ≤ "
+            f"{entry['coverCriticalDays']:g} days of cover ({entry['productPages']} checked)"
+        )
+    worst = pages[0]
+    skus = ", ".join(v["sku"] or v["variantId"] for v in worst["variants"][:3])
+    return (
+        f"{entry['sessions']:,} sessions",
+        f"{_money(entry['revenueAtRisk'], entry['currency'])} at risk on {len(pages)} "
+        f"page(s); worst {worst['landingPage']} ({worst['state'].replace('_', ' ')}: {skus})",
+    )
+
+
 def render_kpis(console: Console, document: dict[str, Any]) -> None:
-    """The five tiles of one KPI document (``kpis_document``) as a table, then its anomalies."""
+    """The tiles of one KPI document (``kpis_document``) as a table, then its anomalies."""
     currency = document.get("currency")
     source = document.get("source") or {}
     table = Table(

@@ -32,6 +32,10 @@ __all__ = [
     "TopSku",
     "TrafficConfig",
     "TrafficResult",
+    "UnsellableConfig",
+    "UnsellablePage",
+    "UnsellableResult",
+    "UnsellableVariant",
     "VariantCover",
     "worst",
 ]
@@ -129,12 +133,27 @@ class FulfillmentConfig(_Model):
     processing_hours: float = Field(default=24, gt=0)
 
 
+class UnsellableConfig(_Model):
+    """Traffic landing on products that cannot be sold (README, "Unsellable traffic").
+
+    The thresholds are on a page's revenue at risk as a percent of the store's revenue in
+    the same window (direction ``above``). The cover threshold is the inventory KPI's
+    critical one (``kpis.inventory.thresholds.critical``).
+    """
+
+    thresholds: ThresholdProfile = ThresholdProfile(warning=1, critical=5, direction="above")
+    window_days: int = Field(default=7, ge=1)
+    lookback_days: int = Field(default=28, ge=1)
+    min_orders: int = Field(default=1, ge=1)
+
+
 class KpiConfig(_Model):
     sales: SalesConfig = SalesConfig()
     sla: SlaConfig = SlaConfig()
     traffic: TrafficConfig = TrafficConfig()
     inventory: InventoryConfig = InventoryConfig()
     fulfillment: FulfillmentConfig = FulfillmentConfig()
+    unsellable: UnsellableConfig = UnsellableConfig()
 
 
 # --- results -------------------------------------------------------------------------------
@@ -245,3 +264,68 @@ class FulfillmentResult(_Model):
     population: int
     issues: list[FulfillmentIssue]  # oldest first
     unknown_statuses: list[str]
+
+
+class UnsellableVariant(_Model):
+    variant_id: str
+    sku: str | None
+    title: str
+    inventory_quantity: int
+    days_of_cover: float | None
+    state: Literal["out_of_stock", "low_cover"]
+
+
+class UnsellablePage(_Model):
+    """One product page with traffic whose product cannot be sold (or is about not to be).
+
+    ``basis`` says where the conversion rate and average order value come from: the
+    product's own lookback (``product``), the store's (``store``, too little history of its
+    own), or nowhere (``none``: the store has no sessions or orders in the lookback either,
+    and the revenue at risk is not estimated).
+    """
+
+    landing_page: str
+    product_handle: str
+    product_title: str
+    state: Literal["out_of_stock", "low_stock"]
+    sessions: int
+    variants: list[UnsellableVariant]
+    product_lookback_sessions: int
+    product_lookback_orders: int
+    product_lookback_revenue: Decimal
+    basis: Literal["product", "store", "none"]
+    conversion_rate: float | None
+    conversion_capped: bool
+    average_order_value: Decimal | None
+    revenue_at_risk: Decimal | None
+    share_of_revenue_pct: float | None
+    severity: Severity
+    assumption: str
+
+
+class UnsellableResult(_Model):
+    """Unsellable traffic — fact ``shopify.traffic.unsellable``.
+
+    The store-wide figures are ``None`` when no page qualifies (they are then not read).
+    """
+
+    severity: Severity
+    current_start: date
+    current_end: date
+    lookback_start: date | None  # None: no GA4 day before the window
+    lookback_end: date
+    cover_critical_days: float
+    currency: str
+    product_pages: int
+    excluded_sellable: int
+    unknown_products: int
+    sessions: int
+    revenue_at_risk: Decimal
+    window_revenue: Decimal | None
+    store_lookback_sessions: int
+    store_lookback_orders: int | None
+    store_lookback_revenue: Decimal | None
+    store_conversion_rate: float | None
+    store_average_order_value: Decimal | None
+    pages: list[UnsellablePage]  # worst first
+    assumptions: list[str]

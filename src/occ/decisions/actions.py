@@ -1,7 +1,8 @@
 """Suggested actions of the anomalies, and the operator's verdict on each (a decision).
 
 Every anomaly fact of a refresh carries actions: reply to a breached conversation with a
-template, reorder a variant, expedite a stuck order, review a landing page or a sales drop.
+template, reorder a variant, expedite a stuck order, review a landing page or a sales drop,
+restock an unsellable product or point its page's traffic elsewhere.
 An action's ``id`` names the anomaly fact it came from; its ``subject`` (KPI, kind, entity)
 stays the same from one refresh to the next, so that an action decided on an hour ago does
 not come back with the next refresh while the decision is fresh (``quiet``).
@@ -42,6 +43,8 @@ VERDICTS: tuple[Verdict, ...] = ("approve", "reject", "snooze")
 _ACTIONS = cast(Table, ActionDecision.__table__)
 _STUCK_ORDERS = 10
 """Oldest stuck orders that get an "expedite" action each (the tile lists them all)."""
+_VARIANTS_NAMED = 3
+"""Variants named in a restock-or-redirect title (the payload lists them all)."""
 
 
 class ActionAlreadyDecided(OccError):
@@ -176,6 +179,8 @@ def _for_anomaly(anomaly: FactRow, kpi_result: Mapping[str, Any]) -> list[Sugges
                 quantity=quantity,
             )
         ]
+    if kpi == "unsellable_traffic" and key:
+        return _restock_or_redirect(anomaly, str(key), message, kpi_result)
     if kpi == "fulfillment_issue_rate":
         return [
             _action(
@@ -191,6 +196,35 @@ def _for_anomaly(anomaly: FactRow, kpi_result: Mapping[str, Any]) -> list[Sugges
             for issue in kpi_result.get("issues", [])[:_STUCK_ORDERS]
         ]
     return []
+
+
+def _restock_or_redirect(
+    anomaly: FactRow, page: str, message: str, kpi_result: Mapping[str, Any]
+) -> list[SuggestedAction]:
+    """Unsellable traffic: the anomaly's key is a landing page of the KPI's pages."""
+    found = next((p for p in kpi_result.get("pages", []) if p.get("landing_page") == page), None)
+    if found is None:
+        return []
+    variants = found.get("variants", [])
+    labels = [str(v.get("sku") or v.get("title") or v.get("variant_id")) for v in variants]
+    named = ", ".join(labels[:_VARIANTS_NAMED])
+    if len(labels) > _VARIANTS_NAMED:
+        named += f" and {len(labels) - _VARIANTS_NAMED} more"
+    return [
+        _action(
+            anomaly,
+            "restock_or_redirect",
+            page,
+            f"Restock {named} or point traffic from {page} elsewhere",
+            f"{message} Restock it, or until it is back point the links, ads and emails "
+            f"that send visitors to {page} at an in-stock alternative.",
+            landingPage=page,
+            productHandle=found.get("product_handle"),
+            variantIds=[v.get("variant_id") for v in variants],
+            skus=[v.get("sku") for v in variants],
+            revenueAtRisk=found.get("revenue_at_risk"),
+        )
+    ]
 
 
 def _breached_at(item: Mapping[str, Any]) -> str:

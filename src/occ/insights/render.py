@@ -20,6 +20,7 @@ KPI_TITLES = {
     "traffic_anomalies": "Landing-page traffic",
     "inventory_cover": "Inventory days of cover",
     "fulfillment_issue_rate": "Fulfillment issue rate",
+    "unsellable_traffic": "Unsellable traffic",
     "sync": "Decision sync",
 }
 

@@ -414,7 +414,16 @@ def _traffic_draft(
         kinds=["traffic_on_stockout"],
         anchors=[f"page:{page}"],
         title=f"{page} is losing traffic while {product} cannot be sold",
-        anomalies={fact_id: _ref(fact_id, anomaly), **_inventory_anomalies(inputs, ids)},
+        anomalies={
+            fact_id: _ref(fact_id, anomaly),
+            **_inventory_anomalies(inputs, ids),
+            # the same page seen by the unsellable-traffic KPI (revenue at risk)
+            **{
+                i: _ref(i, a)
+                for i, a in inputs.anomalies
+                if a.kpi == "unsellable_traffic" and a.key == page
+            },
+        },
         links=links,
         causes=causes,
         entities={f"product:{handle}", *(f"variant:{i}" for i in ids)},

@@ -9,7 +9,7 @@ from occ.contracts.kpis import InventoryConfig, InventoryResult, Severity, Varia
 from occ.contracts.records import OrderRecord, VariantRecord
 from occ.metrics._common import DAY, worst_first
 
-__all__ = ["compute_inventory_cover", "inventory_cover_from_units"]
+__all__ = ["catalog_lookups", "compute_inventory_cover", "inventory_cover_from_units"]
 
 _CONTINUE = "CONTINUE"
 _Lookup = Callable[[str | None], int | None]  # a line item's variant id or SKU → position
@@ -41,7 +41,7 @@ def compute_inventory_cover(
         The listed variants worst first (severity, then cover ascending with no cover last,
         then variant id), the tile severity and the excluded counts.
     """
-    catalog, by_id, by_sku = _catalog(variants)
+    catalog, by_id, by_sku = catalog_lookups(variants)
     units_sold = [0] * len(catalog)
     start = now - config.velocity_days * DAY
     for order in orders:
@@ -69,7 +69,7 @@ def inventory_cover_from_units(
     the database). Matching and everything after it is the same code, so the result is the
     one :func:`compute_inventory_cover` gives for those orders.
     """
-    catalog, by_id, by_sku = _catalog(variants)
+    catalog, by_id, by_sku = catalog_lookups(variants)
     units = [0] * len(catalog)
     for variant_id, sku, quantity in units_sold:
         position = by_id(variant_id)
@@ -81,7 +81,9 @@ def inventory_cover_from_units(
     return _result(catalog, units, config)
 
 
-def _catalog(variants: Iterable[VariantRecord]) -> tuple[list[VariantRecord], _Lookup, _Lookup]:
+def catalog_lookups(
+    variants: Iterable[VariantRecord],
+) -> tuple[list[VariantRecord], _Lookup, _Lookup]:
     """The variants, and lookups of a line item's variant id and SKU to a variant's position.
 
     A SKU carried by more than one variant is ambiguous and matches none.

@@ -70,36 +70,40 @@ SLA = Affected("kpi", "sla_breach_rate", "occ.metrics.sla")
 TRAFFIC = Affected("kpi", "traffic_anomalies", "occ.metrics.traffic")
 INVENTORY = Affected("kpi", "inventory_cover", "occ.metrics.inventory")
 FULFILLMENT = Affected("kpi", "fulfillment_issue_rate", "occ.metrics.fulfillment")
-_ORDER_KPIS = (SALES, FULFILLMENT, INVENTORY)  # "countable order" feeds all three
+UNSELLABLE = Affected("kpi", "unsellable_traffic", "occ.metrics.unsellable")
+_ORDER_KPIS = (SALES, FULFILLMENT, INVENTORY, UNSELLABLE)  # "countable order" feeds them all
+_VARIANT_KPIS = (INVENTORY, UNSELLABLE)  # unsellable traffic builds on the cover
 
 # Schema coordinate ("Type.field", or an enum type's name) → the KPIs that interpret it
 # (KPIS.md). Fields occ only passes through to the store are absent on purpose.
 FIELD_KPIS: dict[str, tuple[Affected, ...]] = {
     "QueryRoot.orders": _ORDER_KPIS,
-    "QueryRoot.order": (SALES, INVENTORY),
-    "QueryRoot.productVariants": (INVENTORY,),
+    "QueryRoot.order": (SALES, INVENTORY, UNSELLABLE),
+    "QueryRoot.productVariants": _VARIANT_KPIS,
     "Order.createdAt": _ORDER_KPIS,
     "Order.cancelledAt": _ORDER_KPIS,
     "Order.test": _ORDER_KPIS,
     "Order.displayFulfillmentStatus": (FULFILLMENT, SALES),
     "OrderDisplayFulfillmentStatus": (FULFILLMENT, SALES),
-    "Order.currentTotalPriceSet": (SALES,),
-    "Order.lineItems": (SALES, INVENTORY),
-    "MoneyBag.shopMoney": (SALES,),
-    "MoneyV2.amount": (SALES,),
+    "Order.currentTotalPriceSet": (SALES, UNSELLABLE),
+    "Order.lineItems": (SALES, INVENTORY, UNSELLABLE),
+    "MoneyBag.shopMoney": (SALES, UNSELLABLE),
+    "MoneyV2.amount": (SALES, UNSELLABLE),
     "MoneyV2.currencyCode": (SALES,),
-    "LineItem.sku": (SALES, INVENTORY),
+    "LineItem.sku": (SALES, INVENTORY, UNSELLABLE),
     "LineItem.title": (SALES,),
     "LineItem.quantity": (INVENTORY, SALES),
-    "LineItem.variant": (INVENTORY,),
+    "LineItem.variant": (INVENTORY, UNSELLABLE),
     "LineItem.discountedTotalSet": (SALES,),
-    "ProductVariant.id": (INVENTORY,),
-    "ProductVariant.sku": (INVENTORY,),
-    "ProductVariant.inventoryQuantity": (INVENTORY,),
-    "ProductVariant.inventoryPolicy": (INVENTORY,),
-    "ProductVariantInventoryPolicy": (INVENTORY,),
-    "ProductVariant.inventoryItem": (INVENTORY,),
-    "InventoryItem.tracked": (INVENTORY,),
+    "ProductVariant.id": _VARIANT_KPIS,
+    "ProductVariant.sku": _VARIANT_KPIS,
+    "ProductVariant.inventoryQuantity": _VARIANT_KPIS,
+    "ProductVariant.inventoryPolicy": _VARIANT_KPIS,
+    "ProductVariantInventoryPolicy": _VARIANT_KPIS,
+    "ProductVariant.inventoryItem": _VARIANT_KPIS,
+    "InventoryItem.tracked": _VARIANT_KPIS,
+    "ProductVariant.product": (UNSELLABLE,),
+    "Product.handle": (UNSELLABLE,),
     "Shop.currencyCode": (SALES,),
     # not a KPI field, but the bulk order sync branches on it: a new status may stall the sync
     "BulkOperationStatus": _ORDER_KPIS,
@@ -112,23 +116,23 @@ DOCUMENT_KPIS: dict[str, tuple[Affected, ...]] = {
     "OccBulkOrders": _ORDER_KPIS,
     "OccBulkOperationRunQuery": _ORDER_KPIS,
     "OccBulkOperation": _ORDER_KPIS,
-    "OccOrderLineItems": (SALES, INVENTORY),
-    "OccProductVariants": (INVENTORY,),
+    "OccOrderLineItems": (SALES, INVENTORY, UNSELLABLE),
+    "OccProductVariants": _VARIANT_KPIS,
     "OccShop": _ORDER_KPIS,
 }
 
 # Observed drift: stream → KPIs fed by it; (stream, top-level field) → the KPIs that interpret it.
 STREAM_KPIS: dict[str, tuple[Affected, ...]] = {
     "shopify.orders": _ORDER_KPIS,
-    "shopify.variants": (INVENTORY,),
+    "shopify.variants": _VARIANT_KPIS,
     "chatwoot.conversations": (SLA,),
     "chatwoot.messages": (SLA,),
-    "ga4.landing_pages": (TRAFFIC,),
+    "ga4.landing_pages": (TRAFFIC, UNSELLABLE),
 }
 _OBSERVED_FIELD_KPIS: dict[tuple[str, str], tuple[Affected, ...]] = {
     ("shopify.orders", "displayFulfillmentStatus"): (FULFILLMENT, SALES),
-    ("shopify.orders", "currentTotalPriceSet"): (SALES,),
-    ("shopify.variants", "inventoryPolicy"): (INVENTORY,),
+    ("shopify.orders", "currentTotalPriceSet"): (SALES, UNSELLABLE),
+    ("shopify.variants", "inventoryPolicy"): _VARIANT_KPIS,
 }
 
 

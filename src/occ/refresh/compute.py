@@ -1,4 +1,4 @@
-"""From the store to facts: the five KPIs, their forecasts and the anomalies they raise."""
+"""From the store to facts: the six KPIs, their forecasts and the anomalies they raise."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ from occ.contracts.kpis import (
     SalesResult,
     SlaResult,
     TrafficResult,
+    UnsellableResult,
 )
+from occ.contracts.records import LandingPageDay, VariantRecord
 from occ.metrics import (
     compute_fulfillment_issues,
     compute_sales_delta,
@@ -31,6 +33,7 @@ from occ.metrics import (
 )
 from occ.metrics.inventory import inventory_cover_from_units
 from occ.metrics.series import daily_breach_rate, daily_revenue, daily_sessions, daily_units
+from occ.metrics.unsellable import estimate_revenue_at_risk, find_unsellable_pages
 from occ.refresh.incidents import record_incidents
 from occ.store import records as store
 from occ.store.facts import write_fact
@@ -51,6 +54,7 @@ KPI_FACTS = {
     "traffic_anomalies": "ga.sessions.anomalies",
     "inventory_cover": "shopify.inventory.coverage",
     "fulfillment_issue_rate": "shopify.fulfillment.issues",
+    "unsellable_traffic": "shopify.traffic.unsellable",
 }
 KPI_SCOPES = {
     "sales_delta": "sales",
@@ -58,6 +62,7 @@ KPI_SCOPES = {
     "traffic_anomalies": "seo",
     "inventory_cover": "inventory",
     "fulfillment_issue_rate": "fulfillment",
+    "unsellable_traffic": "inventory",
 }
 # The streams a KPI needs: when one was not recorded / configured, the tile is "unconfigured".
 KPI_STREAMS = {
@@ -66,6 +71,7 @@ KPI_STREAMS = {
     "traffic_anomalies": ("ga4.landing_pages",),
     "inventory_cover": ("shopify.variants", "shopify.orders"),
     "fulfillment_issue_rate": ("shopify.orders",),
+    "unsellable_traffic": ("shopify.variants", "shopify.orders", "ga4.landing_pages"),
 }
 KPI_CONFIG_KEYS = {
     "sales_delta": "sales",
@@ -73,6 +79,7 @@ KPI_CONFIG_KEYS = {
     "traffic_anomalies": "traffic",
     "inventory_cover": "inventory",
     "fulfillment_issue_rate": "fulfillment",
+    "unsellable_traffic": "unsellable",
 }
 _PAGE_FORECASTS = 10
 _VARIANT_FORECASTS = 20
@@ -137,6 +144,11 @@ def _compute(
                 orders, now, config.fulfillment
             )
             inputs["fulfillment_issue_rate"] = window
+        variants = (
+            store.load_variants(connection, shop.domain)
+            if configured & {"inventory_cover", "unsellable_traffic"}
+            else []
+        )
         if "inventory_cover" in configured:
             # Units sold in the velocity window: summed by the database where it is older
             # than the orders already read, and from those orders' line items for the rest.
@@ -153,7 +165,6 @@ def _compute(
                 if order.created_at > velocity_since and order.countable
                 for item in order.line_items
             ]
-            variants = store.load_variants(connection, shop.domain)
             results["inventory_cover"] = inventory_cover_from_units(
                 variants, units, config.inventory
             )
@@ -166,22 +177,77 @@ def _compute(
             conversations = store.load_conversations(connection, shop.domain, ("open", "pending"))
             results["sla_breach_rate"] = compute_sla_breaches(conversations, now, config.sla)
             inputs["sla_breach_rate"] = {"openOrPendingRead": len(conversations)}
+        today = _local_today(now, shop.timezone)
+        page_days = _page_days(connection, shop, today, config, configured)
         if "traffic_anomalies" in configured:
-            today = _local_today(now, shop.timezone)
-            days = store.load_landing_page_days(
-                connection,
-                shop.domain,
-                today - timedelta(days=2 * config.traffic.window_days),
-                today,
+            results["traffic_anomalies"] = compute_traffic_anomalies(
+                page_days, today, config.traffic
             )
-            results["traffic_anomalies"] = compute_traffic_anomalies(days, today, config.traffic)
-            inputs["traffic_anomalies"] = {"today": today, "pageDaysRead": len(days)}
+            inputs["traffic_anomalies"] = {"today": today, "pageDaysRead": len(page_days)}
+        if "unsellable_traffic" in configured:
+            results["unsellable_traffic"], inputs["unsellable_traffic"] = _unsellable(
+                connection, shop, today, config, page_days, variants, results["inventory_cover"]
+            )
         return results, inputs
 
     # Paused until the records read are freed: re-enabling the collector with them alive
     # would have its first collection scan them all once more.
     with store.paused_collector():
         return read_and_compute()
+
+
+def _page_days(
+    connection: Connection, shop: ShopInfo, today: date, config: KpiConfig, configured: set[str]
+) -> list[LandingPageDay]:
+    """The GA4 days the traffic and unsellable-traffic KPIs need, read once for both."""
+    spans = []
+    if "traffic_anomalies" in configured:
+        spans.append(2 * config.traffic.window_days)
+    if "unsellable_traffic" in configured:
+        spans.append(config.unsellable.window_days + config.unsellable.lookback_days)
+    if not spans:
+        return []
+    return store.load_landing_page_days(
+        connection, shop.domain, today - timedelta(days=max(spans)), today
+    )
+
+
+def _unsellable(
+    connection: Connection,
+    shop: ShopInfo,
+    today: date,
+    config: KpiConfig,
+    page_days: list[LandingPageDay],
+    variants: list[VariantRecord],
+    inventory: BaseModel | None,
+) -> tuple[UnsellableResult, dict[str, Any]]:
+    """Unsellable traffic: the pages first, then the orders of only their products' lines.
+
+    Its streams include the inventory KPI's, so the cover it builds on was computed above.
+    """
+    if not isinstance(inventory, InventoryResult):
+        raise TypeError("unsellable_traffic needs the inventory KPI of the same refresh")
+    critical = config.inventory.thresholds.critical
+    scan = find_unsellable_pages(page_days, today, variants, inventory, config.unsellable, critical)
+    since, until = scan.orders_window(shop.timezone)
+    orders = (
+        store.load_orders(
+            connection, shop.domain, since, until, lines_of=(scan.variant_ids, scan.skus)
+        )
+        if scan.candidates
+        else []
+    )
+    result = estimate_revenue_at_risk(scan, orders, shop.timezone, config.unsellable, shop.currency)
+    inputs = {
+        "today": today,
+        "pageDaysRead": len(page_days),
+        "variantsRead": len(variants),
+        "coverCriticalDays": critical,
+        "ordersSince": since if scan.candidates else None,
+        "ordersUntil": until if scan.candidates else None,
+        "ordersRead": len(orders),
+    }
+    return result, inputs
 
 
 _HISTORY_SHOWN = 14
@@ -331,6 +397,8 @@ def compute_and_record(
         traffic=_typed(results["traffic_anomalies"], TrafficResult),
         inventory=_typed(results["inventory_cover"], InventoryResult),
         fulfillment=_typed(results["fulfillment_issue_rate"], FulfillmentResult),
+        unsellable=_typed(results["unsellable_traffic"], UnsellableResult),
+        config=config,
     )
     for kpi, key, observed, made, history in _forecasts(
         connection, shop, now, config, forecast_config, results

@@ -5,7 +5,8 @@ Each day's value is the KPI evaluated at that day's closing local midnight (KPIS
 the daily series of ``occ.metrics``): sales delta = the day's revenue against the mean of its
 seven days before; SLA breach rate and fulfillment issue rate at the day's end; traffic = each
 landing page's week-over-week delta of the seven days ending that day (pages under the noise
-floor never flagged). Inventory days of cover has no stock history to replay and is refused.
+floor never flagged). Inventory days of cover and unsellable traffic need stock history,
+which Shopify does not keep: they are refused (``NOT_REPLAYABLE`` says why).
 The band replay fits a forecast on the ``fit_days`` before each day (rolling origin) and
 checks the day's value — daily revenue, the rates, total sessions — against its interval.
 
@@ -42,6 +43,7 @@ from occ.store.runs import newest_as_of, resolve_shop
 __all__ = [
     "DEFAULT_WEEKS",
     "MAX_DAYS",
+    "NOT_REPLAYABLE",
     "PROFILES",
     "REPLAYABLE",
     "Backtest",
@@ -55,6 +57,13 @@ __all__ = [
 ]
 
 REPLAYABLE = ("sales_delta", "sla_breach_rate", "traffic_anomalies", "fulfillment_issue_rate")
+NOT_REPLAYABLE = {
+    "inventory_cover": "days of cover needs stock history, which Shopify does not keep",
+    "unsellable_traffic": (
+        "which product pages could not sell on a past day needs that day's stock, which "
+        "Shopify does not keep"
+    ),
+}
 PROFILES = {"current": 1.0, "sensitive": 0.75, "quiet": 1.5}
 """Named proposals: the current thresholds scaled (below 1: alerts sooner)."""
 MAX_DAYS = 366
@@ -81,11 +90,8 @@ def check_replayable(kpi: str, flag: str = "") -> None:
     """Raises ConfigError unless ``kpi`` can be replayed (``flag``: ``--`` for the CLI)."""
     if kpi in REPLAYABLE:
         return
-    if kpi == "inventory_cover":
-        reason = (
-            f"{kpi} cannot be replayed (days of cover needs stock history, which Shopify does "
-            "not keep)"
-        )
+    if kpi in NOT_REPLAYABLE:
+        reason = f"{kpi} cannot be replayed ({NOT_REPLAYABLE[kpi]})"
     else:
         reason = f"unknown {flag}kpi {kpi!r}"
     raise ConfigError(f"{reason}; use one of {', '.join(REPLAYABLE)}")

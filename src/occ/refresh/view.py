@@ -72,11 +72,55 @@ def _kpi_entry(kpi: str, fact: FactRow | None) -> dict[str, Any]:
                 for variant in result["variants"]
             ],
         }
+    if kpi == "unsellable_traffic":
+        return {**base, **_unsellable_entry(result)}
     return {
         **base,
         "value": result["value"],
         "issues": [issue["order_id"] for issue in result["issues"]],
         "population": result["population"],
+    }
+
+
+def _unsellable_entry(result: dict[str, Any]) -> dict[str, Any]:
+    """Money stays a decimal string, as the fact holds it (exact)."""
+    return {
+        "value": result["revenue_at_risk"],
+        "revenueAtRisk": result["revenue_at_risk"],
+        "sessions": result["sessions"],
+        "currency": result["currency"],
+        "windowRevenue": result["window_revenue"],
+        "window": [result["current_start"], result["current_end"]],
+        "lookback": [result["lookback_start"], result["lookback_end"]],
+        "coverCriticalDays": result["cover_critical_days"],
+        "productPages": result["product_pages"],
+        "pages": [
+            {
+                "landingPage": page["landing_page"],
+                "productHandle": page["product_handle"],
+                "state": page["state"],
+                "sessions": page["sessions"],
+                "variants": [
+                    {
+                        "variantId": variant["variant_id"],
+                        "sku": variant["sku"],
+                        "inventory": variant["inventory_quantity"],
+                        "daysOfCover": variant["days_of_cover"],
+                        "state": variant["state"],
+                    }
+                    for variant in page["variants"]
+                ],
+                "basis": page["basis"],
+                "conversionRate": page["conversion_rate"],
+                "averageOrderValue": page["average_order_value"],
+                "revenueAtRisk": page["revenue_at_risk"],
+                "shareOfRevenuePct": page["share_of_revenue_pct"],
+                "severity": page["severity"],
+                "assumption": page["assumption"],
+            }
+            for page in result["pages"]
+        ],
+        "assumptions": result["assumptions"],
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
@@ -136,15 +136,24 @@ def _raw(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def load_orders(
-    connection: Connection, shop: str, since: datetime, until: datetime
+    connection: Connection,
+    shop: str,
+    since: datetime,
+    until: datetime,
+    *,
+    lines_of: tuple[Collection[str], Collection[str]] | None = None,
 ) -> list[OrderRecord]:
-    """Orders with ``created_at`` in ``(since, until]``, with their line items."""
+    """Orders with ``created_at`` in ``(since, until]``, with their line items.
+
+    With ``lines_of`` = (variant ids, SKUs), only the line items carrying one of those variant
+    ids or SKUs are read (a job that needs a few products' orders over weeks of history).
+    """
     window = (
         (_ORDERS.c.shop_domain == shop)
         & (_ORDERS.c.created_at > since)
         & (_ORDERS.c.created_at <= until)
     )
-    return _load_orders(connection, window)
+    return _load_orders(connection, window, lines_of)
 
 
 def load_orders_numbered(
@@ -191,7 +200,11 @@ def last_sold(
     return found
 
 
-def _load_orders(connection: Connection, window: ColumnElement[bool]) -> list[OrderRecord]:
+def _load_orders(
+    connection: Connection,
+    window: ColumnElement[bool],
+    lines_of: tuple[Collection[str], Collection[str]] | None = None,
+) -> list[OrderRecord]:
     line_query = (
         select(
             _LINES.c.order_id,
@@ -209,6 +222,11 @@ def _load_orders(connection: Connection, window: ColumnElement[bool]) -> list[Or
         )
         .where(window)
     )
+    if lines_of is not None:
+        variant_ids, skus = lines_of
+        line_query = line_query.where(
+            _LINES.c.variant_id.in_(sorted(variant_ids)) | _LINES.c.sku.in_(sorted(skus))
+        )
     order_query = select(
         _ORDERS.c.order_id,
         _ORDERS.c.name,

@@ -25,6 +25,7 @@ KPI_TERMS = {
     "traffic_anomalies": "landing page traffic drop sessions SEO redirect sitemap",
     "inventory_cover": "stock out reorder inventory days of cover supplier lead time",
     "fulfillment_issue_rate": "orders stuck unfulfilled fulfillment delay shipping",
+    "unsellable_traffic": "out of stock product page traffic restock redirect back in stock",
 }
 _ANOMALIES_QUERIED = 5
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from occ.config import Settings
 from occ.contracts.kpis import ThresholdProfile
 from occ.refresh.compute import KPI_CONFIG_KEYS
-from occ.refresh.replay import REPLAYABLE
+from occ.refresh.replay import NOT_REPLAYABLE, REPLAYABLE
 
 __all__ = ["SettingGroup", "SettingRow", "setting_groups"]
 
@@ -53,6 +53,7 @@ _UNITS = {
     "traffic_anomalies": "week-over-week ratio (−0.20 = −20 %)",
     "inventory_cover": "days of cover",
     "fulfillment_issue_rate": "% of orders",
+    "unsellable_traffic": "% of the window's revenue put at risk by one page",
 }
 _DIRECTIONS = {
     "above": "above: bad when the value is greater than the threshold",
@@ -65,6 +66,7 @@ _TITLES = {
     "traffic_anomalies": "SEO & Content Watch — traffic anomalies",
     "inventory_cover": "Inventory Heatmap — days of cover",
     "fulfillment_issue_rate": "Fulfillment — issue rate",
+    "unsellable_traffic": "Unsellable traffic — revenue at risk",
 }
 _SOURCES = ("shopify", "chatwoot", "ga4")
 
@@ -110,6 +112,11 @@ class SettingGroup:
     @property
     def replayable(self) -> bool:
         return self.kpi in REPLAYABLE
+
+    @property
+    def not_replayable(self) -> str | None:
+        """Why the KPI cannot be previewed, when it cannot."""
+        return NOT_REPLAYABLE.get(self.kpi or "")
 
     def as_dict(self) -> dict[str, Any]:
         return {

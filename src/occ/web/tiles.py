@@ -1,4 +1,4 @@
-"""The dashboard's view of the newest refresh: five tiles, their anomalies, forecasts, actions.
+"""The dashboard's view of the newest refresh: six tiles, their anomalies, forecasts, actions.
 
 A refresh's facts never change, so what is built from them is cached per refresh run
 (:class:`DashboardCache`): a page view costs one query for the newest run id and one for the
@@ -41,6 +41,7 @@ TILE_TITLES = {
     "traffic_anomalies": "SEO & Content Watch",
     "inventory_cover": "Inventory Heatmap",
     "fulfillment_issue_rate": "Fulfillment",
+    "unsellable_traffic": "Unsellable Traffic",
 }
 SOURCES = {
     "sales_delta": "shopify",
@@ -48,6 +49,7 @@ SOURCES = {
     "traffic_anomalies": "ga4",
     "inventory_cover": "shopify",
     "fulfillment_issue_rate": "shopify",
+    "unsellable_traffic": "shopify + ga4",
 }
 _FORECAST_OF = {
     "sales_delta": "forecast.sales",
@@ -129,7 +131,7 @@ class RunView:
             self.actions_by_subject.setdefault(action.subject, []).append(action)
 
     def tiles_json(self) -> bytes:
-        """The five tile summaries as JSON, encoded once per run (they never change)."""
+        """The tile summaries as JSON, encoded once per run (they never change)."""
         if self._tiles_json is None:
             self._tiles_json = to_json([self.tiles[k].as_dict() for k in KPI_ORDER])
         return self._tiles_json
@@ -288,6 +290,66 @@ def _fulfillment(tile: TileView, result: dict[str, Any]) -> None:
     ]
 
 
+def _unsellable(tile: TileView, result: dict[str, Any]) -> None:
+    pages = result.get("pages", [])
+    currency = result["currency"]
+    window = f"{result['current_start']} – {result['current_end']}"
+    if pages:
+        tile.headline = (
+            f"{len(pages)} product page(s) you cannot sell took {result['sessions']:,} "
+            f"sessions ({window}): {_money(result['revenue_at_risk'])} {currency} of revenue "
+            "at risk"
+        )
+    else:
+        tile.headline = (
+            f"No product page with traffic is out of stock or at ≤ "
+            f"{result['cover_critical_days']:g} days of cover ({result['product_pages']} "
+            f"product page(s) with sessions checked, {window})"
+        )
+    tile.extra = {
+        "sessions": result["sessions"],
+        "revenueAtRisk": str(result["revenue_at_risk"]),
+        "currency": currency,
+        "windowRevenue": result.get("window_revenue"),
+        "window": [result["current_start"], result["current_end"]],
+        "lookback": [result.get("lookback_start"), result["lookback_end"]],
+        "coverCriticalDays": result["cover_critical_days"],
+        "productPages": result["product_pages"],
+        "excludedSellable": result["excluded_sellable"],
+        "unknownProducts": result["unknown_products"],
+        "storeConversionRate": result.get("store_conversion_rate"),
+        "storeAverageOrderValue": result.get("store_average_order_value"),
+        "assumptions": result.get("assumptions", []),
+    }
+    tile.rows = [
+        {
+            "landingPage": page["landing_page"],
+            "product": page["product_title"],
+            "state": page["state"],
+            "sessions": page["sessions"],
+            "variants": [
+                {
+                    "variantId": v["variant_id"],
+                    "sku": v.get("sku"),
+                    "title": v.get("title"),
+                    "inventory": v["inventory_quantity"],
+                    "daysOfCover": v.get("days_of_cover"),
+                    "state": v["state"],
+                }
+                for v in page.get("variants", [])
+            ],
+            "basis": page["basis"],
+            "conversionRate": page.get("conversion_rate"),
+            "averageOrderValue": page.get("average_order_value"),
+            "revenueAtRisk": page.get("revenue_at_risk"),
+            "shareOfRevenuePct": page.get("share_of_revenue_pct"),
+            "severity": page["severity"],
+            "assumption": page["assumption"],
+        }
+        for page in pages
+    ]
+
+
 def _tile(
     kpi: str,
     fact: FactRow | None,
@@ -325,6 +387,7 @@ def _tile(
         "traffic_anomalies": lambda: _seo(tile, result),
         "inventory_cover": lambda: _inventory(tile, result),
         "fulfillment_issue_rate": lambda: _fulfillment(tile, result),
+        "unsellable_traffic": lambda: _unsellable(tile, result),
     }[kpi]()
     main = next((f for f in forecasts if f.value.get("key") is None), None) or (
         forecasts[0] if forecasts else None
