@@ -42,4 +42,5 @@ def test_refresh_forecasts_every_kpi_series_and_flags_values_outside_the_band(
         "traffic_anomalies",
         "inventory_cover",
         "fulfillment_issue_rate",
+        "unsellable_traffic",
     }

@@ -102,6 +102,7 @@ def test_a_product_page_losing_traffic_while_it_is_sold_out_is_one_incident(
         ("inventory_cover", "gid://shopify/ProductVariant/71", "threshold"),
         ("inventory_cover", "gid://shopify/ProductVariant/72", "threshold"),
         ("traffic_anomalies", "/products/brake-kit", "threshold"),
+        ("unsellable_traffic", "/products/brake-kit", "threshold"),
     ]
     evidence = [link["evidence"] for link in incident["links"]]
     assert (
