@@ -217,6 +217,48 @@ def _approved_unchecked(connection: Connection) -> list[Any]:
     return [d for d in decisions if str(d.id) not in checked and _is_approval(d.payload)]
 
 
+def _check(
+    connection: Connection,
+    decision: Any,
+    anomaly: FactRow,
+    settings: Settings,
+    now: datetime,
+) -> OutcomeRecord | PendingOutcome | None:
+    """The outcome of one approved decision on ``anomaly``, or when it falls due; None for a
+    KPI occ does not check."""
+    ref = decision_ref(decision)
+    kpi, key = str(anomaly.value.get("kpi")), anomaly.value.get("key")
+    days = horizon_days(kpi, settings.outcomes, settings.kpis)
+    if days is None:
+        return None
+    due = ref.created_at + timedelta(days=days)
+    kind, entity = str(decision.payload.get("kind") or ""), decision.payload.get("entity")
+    reading = (
+        _reading(connection, anomaly.shop_domain, anomaly.value, due, now) if now >= due else None
+    )
+    grace = timedelta(hours=settings.outcomes.grace_hours)
+    verdict = evaluate_outcome(anomaly.value, reading, due=due, now=now, grace=grace)
+    if verdict is None:
+        return PendingOutcome(ref.decision_id, kpi, key, kind, entity, ref.created_at, due)
+    return OutcomeRecord(
+        decision_id=ref.decision_id,
+        anomaly_fact_id=anomaly.id,
+        kpi=kpi,
+        key=key,
+        action_kind=kind,
+        action_entity=entity,
+        horizon_days=days,
+        decided_at=ref.created_at,
+        due_at=due,
+        checked_at=now,
+        checked_fact_id=None if reading is None else reading.fact_id,
+        outcome=verdict.outcome,
+        reason=verdict.reason,
+        before=_before(anomaly),
+        after=verdict.after,
+    )
+
+
 def check_outcomes(
     engine: Engine,
     settings: Settings,
@@ -231,69 +273,38 @@ def check_outcomes(
         StoreError: the database failed; nothing of this check was written.
     """
     report = OutcomeCheck(now=now)
-    grace = timedelta(hours=settings.outcomes.grace_hours)
+    config = settings.outcomes.model_dump(mode="json") | {
+        "inventoryLeadTimeDays": settings.kpis.inventory.lead_time_days
+    }
     try:
         with engine.begin() as connection:
             _take_lock(connection)
             candidates = _approved_unchecked(connection)
             anomalies = facts_by_id(connection, [decision_ref(d).fact_id or 0 for d in candidates])
             for decision in candidates:
-                ref = decision_ref(decision)
-                anomaly = anomalies.get(ref.fact_id or 0)
+                anomaly = anomalies.get(decision_ref(decision).fact_id or 0)
                 if anomaly is None or not anomaly.fact_type.startswith("anomaly."):
                     continue  # not tied to an anomaly: nothing to check against
-                kpi, key = str(anomaly.value.get("kpi")), anomaly.value.get("key")
-                days = horizon_days(kpi, settings.outcomes, settings.kpis)
-                if days is None:
-                    continue
-                due = ref.created_at + timedelta(days=days)
-                kind = str(decision.payload.get("kind") or "")
-                entity = decision.payload.get("entity")
-                reading = (
-                    _reading(connection, anomaly.shop_domain, anomaly.value, due, now)
-                    if now >= due
-                    else None
-                )
-                verdict = evaluate_outcome(anomaly.value, reading, due=due, now=now, grace=grace)
-                if verdict is None:
-                    report.pending.append(
-                        PendingOutcome(ref.decision_id, kpi, key, kind, entity, ref.created_at, due)
+                found = _check(connection, decision, anomaly, settings, now)
+                if isinstance(found, PendingOutcome):
+                    report.pending.append(found)
+                elif found is not None:
+                    at = clock()
+                    write_fact(
+                        connection,
+                        shop=anomaly.shop_domain,
+                        fact_type=OUTCOME_FACT_TYPE,
+                        scope=str(decision.scope),
+                        value=found.as_value(),
+                        metadata={
+                            "now": now.isoformat(),
+                            "generatedAt": at.isoformat(),
+                            "config": config,
+                        },
+                        now=at,
+                        evidence_url=f"/facts/{found.checked_fact_id or anomaly.id}",
                     )
-                    continue
-                record = OutcomeRecord(
-                    decision_id=ref.decision_id,
-                    anomaly_fact_id=anomaly.id,
-                    kpi=kpi,
-                    key=key,
-                    action_kind=kind,
-                    action_entity=entity,
-                    horizon_days=days,
-                    decided_at=ref.created_at,
-                    due_at=due,
-                    checked_at=now,
-                    checked_fact_id=None if reading is None else reading.fact_id,
-                    outcome=verdict.outcome,
-                    reason=verdict.reason,
-                    before=_before(anomaly),
-                    after=verdict.after,
-                )
-                at = clock()
-                write_fact(
-                    connection,
-                    shop=anomaly.shop_domain,
-                    fact_type=OUTCOME_FACT_TYPE,
-                    scope=str(decision.scope),
-                    value=record.as_value(),
-                    metadata={
-                        "now": now.isoformat(),
-                        "generatedAt": at.isoformat(),
-                        "config": settings.outcomes.model_dump(mode="json")
-                        | {"inventoryLeadTimeDays": settings.kpis.inventory.lead_time_days},
-                    },
-                    now=at,
-                    evidence_url=f"/facts/{record.checked_fact_id or anomaly.id}",
-                )
-                report.recorded.append(record)
+                    report.recorded.append(found)
     except SQLAlchemyError as exc:
         raise StoreError(
             f"the outcome check failed in the database {masked_url(str(engine.url))}: "
