@@ -456,6 +456,15 @@ def test_a_check_due_without_a_refresh_waits_then_records_not_enough_data(
     pending = json.loads(early.stdout)["pending"]
     assert {p["actionKind"]: p["dueAt"] for p in pending}["reply"] == due.isoformat()
     assert len(pending) == 4  # the rejected sales review is not an approved action
+    history = runner.invoke(app, ["decisions", "list", "--json", "--db", db_url])
+    waiting = {row["id"]: row["outcome"] for row in json.loads(history.stdout)}[decided["reply"]]
+    assert waiting == {
+        "outcome": "not_checked",
+        "label": "Not checked yet",
+        "reason": "due 2026-11-29 16:00 UTC, 3 days after the decision",
+        "dueAt": due.isoformat(),
+        "checkedAt": None,
+    }
 
     settings = Settings(database_url=db_url)
     within = check_outcomes(engine, settings, now=due + timedelta(hours=23))

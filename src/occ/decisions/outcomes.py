@@ -368,6 +368,6 @@ def decision_outcomes(
         if days is None:
             continue
         due = decision.created_at + timedelta(days=days)
-        reason = f"checked {days} days after the decision, from {due:%Y-%m-%d %H:%M} UTC"
+        reason = f"due {due:%Y-%m-%d %H:%M} UTC, {days} days after the decision"
         statuses[decision.id] = OutcomeStatus("not_checked", reason, due)
     return statuses
