@@ -306,6 +306,8 @@ def test_operator_signs_in_reviews_approves_and_signs_out(
                 f"approve: {title}",
                 rationale,
                 f"/facts/{fact_id}",
+                # Approved today, its outcome is checked once the sales horizon has passed.
+                "… Not checked yet due 2026-12-03 15:00 UTC, 7 days after the decision",
             ]
         )
         rows.first.get_by_role("link", name=f"/facts/{fact_id}").click()

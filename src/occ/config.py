@@ -21,6 +21,7 @@ from pydantic_settings import (
 
 from occ.contracts.forecast import ForecastConfig
 from occ.contracts.kpis import KpiConfig
+from occ.contracts.outcomes import OutcomeConfig
 from occ.contracts.secrets import DEFAULT_PLACEHOLDERS, register_secrets
 from occ.errors import ConfigError
 
@@ -167,6 +168,12 @@ class Settings(BaseSettings):
     )
     signin_lockout_minutes: float = Field(
         default=15.0, gt=0, description="Window in which failed sign-ins are counted"
+    )
+    outcomes: OutcomeConfig = Field(
+        default_factory=OutcomeConfig,
+        description="Days after an approved action its KPI is checked (sales 7, cx 3, traffic 7, "
+        "fulfillment 3; inventory: kpis.inventory.lead_time_days) and hours a due check waits "
+        "for a refresh before it is recorded as not enough data (grace_hours 24)",
     )
     action_quiet_hours: float = Field(
         default=24.0,

@@ -3,11 +3,12 @@ and backtests of the forecast methods. Pure computation: no I/O, no clock.
 """
 
 from occ.anomalies.backtest import backtest, backtest_table, render_backtest_table
-from occ.anomalies.detect import KPI_NAMES, band_anomaly, detect_anomalies
+from occ.anomalies.detect import FORECAST_METRICS, KPI_NAMES, band_anomaly, detect_anomalies
 from occ.anomalies.forecast import FORECAST_METHODS, InsufficientHistory, forecast_series
 
 __all__ = [
     "FORECAST_METHODS",
+    "FORECAST_METRICS",
     "KPI_NAMES",
     "InsufficientHistory",
     "backtest",

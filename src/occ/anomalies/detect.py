@@ -31,7 +31,7 @@ from occ.contracts.kpis import (
     UnsellableResult,
 )
 
-__all__ = ["KPI_NAMES", "band_anomaly", "detect_anomalies"]
+__all__ = ["FORECAST_METRICS", "KPI_NAMES", "band_anomaly", "detect_anomalies"]
 
 KPI_NAMES = {
     "sales": "sales_delta",
@@ -42,6 +42,13 @@ KPI_NAMES = {
     "unsellable": "unsellable_traffic",
 }
 _VARIANTS_NAMED = 3
+FORECAST_METRICS = {
+    "sales_delta": "sales",
+    "sla_breach_rate": "breach-rate",
+    "traffic_anomalies": "sessions",
+    "inventory_cover": "units",
+}
+"""The forecast metric of each KPI: its band is what a forecast-band anomaly is raised against."""
 
 
 def _threshold(profile: ThresholdProfile, severity: Severity) -> float:

@@ -43,6 +43,7 @@ from occ.cli.users_cmd import DEMO_OPERATOR, demo_operator_link, users_app
 from occ.cli.worker_cmd import worker
 from occ.config import Settings
 from occ.contracts.secrets import install_log_masking
+from occ.decisions.outcomes import check_outcomes
 from occ.errors import ConfigError
 from occ.refresh import QUARANTINE_EXIT_CODE, RefreshReport, run_refresh
 from occ.refresh.choose import offline_payloads, source_payloads
@@ -76,7 +77,10 @@ def _refresh(
                 err.print(f"[yellow]notice:[/] {escape(notice)}", highlight=False)
             with progress() as step:
                 report = run_refresh(engine, settings, payloads, now, on_step=step)
+        checked = check_outcomes(engine, settings, now=now)
         render_refresh(out, report)
+        if checked.recorded:
+            out.print(f"Outcome checks: {checked.summary()}.", highlight=False, soft_wrap=True)
         with engine.connect() as connection:
             render_kpis(out, kpis_document(connection, report.shop.domain))
     finally:

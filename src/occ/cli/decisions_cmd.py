@@ -15,6 +15,7 @@ from rich.table import Table
 from occ.cli.shared import (
     ConfigOption,
     DbOption,
+    NowOption,
     err,
     handles_errors,
     open_engine,
@@ -23,6 +24,7 @@ from occ.cli.shared import (
     progress,
     settings_from,
 )
+from occ.contracts.outcomes import OUTCOME_ICONS, OUTCOME_LABELS, OutcomeRecord
 from occ.decisions import (
     SyncAborted,
     SyncReport,
@@ -32,6 +34,13 @@ from occ.decisions import (
     list_decisions,
     sync_outbox,
     sync_status,
+)
+from occ.decisions.outcomes import (
+    OutcomeCheck,
+    OutcomeStatus,
+    check_outcomes,
+    decision_outcomes,
+    recorded_outcomes,
 )
 from occ.errors import ConfigError, InputFileError, MirrorError
 
@@ -99,29 +108,111 @@ def list_(
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """List decisions, newest first."""
-    engine = open_engine(settings_from(config, db))
+    """List decisions, newest first, with the outcome of each approved action."""
+    settings = settings_from(config, db)
+    engine = open_engine(settings)
     try:
         with engine.connect() as connection:
             decisions = list_decisions(connection, scope=scope, limit=limit)
+            outcomes = decision_outcomes(connection, decisions, settings)
     finally:
         engine.dispose()
     if as_json:
-        sys.stdout.write(json.dumps([d.as_dict() for d in decisions], indent=2) + "\n")
+        documents = [
+            d.as_dict() | {"outcome": _outcome_dict(outcomes.get(d.id))} for d in decisions
+        ]
+        sys.stdout.write(json.dumps(documents, indent=2) + "\n")
         return
     table = Table(title=f"{len(decisions)} decision(s)", title_justify="left")
-    for column in ("When (UTC)", "Scope", "Actor", "Action", "Rationale", "Id"):
+    for column in ("When (UTC)", "Scope", "Actor", "Action", "Rationale", "Outcome", "Id"):
         table.add_column(column, overflow="fold")
     for d in decisions:
+        status = outcomes.get(d.id)
         table.add_row(
             d.created_at.strftime("%Y-%m-%d %H:%M:%S"),
             escape(d.scope),
             escape(d.actor),
             escape(d.action),
             escape(d.rationale or ""),
+            "" if status is None else _outcome_cell(status),
             d.id,
         )
     out.print(table)
+
+
+def _outcome_cell(status: OutcomeStatus) -> str:
+    """The outcome in a table cell (its reason is in --json and `occ decisions outcomes`)."""
+    if status.checked_at is None:
+        return f"{status.icon} {status.label} (due {_when(status.due_at)})"
+    return f"{status.icon} {status.label}"
+
+
+def _outcome_dict(status: OutcomeStatus | None) -> dict[str, Any] | None:
+    return None if status is None else status.as_dict()
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+@decisions_app.command("outcomes")
+@handles_errors
+def outcomes_(
+    now: NowOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Check the approved actions whose outcome fell due by --now (did their KPI return inside
+    its thresholds or forecast band?), record each, and list every outcome."""
+    settings = settings_from(config, db)
+    moment = parse_now(now)
+    engine = open_engine(settings)
+    try:
+        checked = check_outcomes(engine, settings, now=moment)
+        with engine.connect() as connection:
+            recorded = sorted(
+                recorded_outcomes(connection).values(),
+                key=lambda r: (r.decided_at, r.decision_id),
+                reverse=True,
+            )
+    finally:
+        engine.dispose()
+    if as_json:
+        document = {
+            "now": moment.isoformat(),
+            "recorded": [r.decision_id for r in checked.recorded],
+            "outcomes": [r.as_value() for r in recorded],
+            "pending": [p.as_dict() for p in checked.pending],
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+        return
+    _print_outcomes(checked, recorded)
+
+
+def _print_outcomes(checked: OutcomeCheck, recorded: list[OutcomeRecord]) -> None:
+    """One line per action (outcome, action, decision and check instants), then its reason."""
+    out.print(f"As of {_when(checked.now)} UTC: {checked.summary()}.", highlight=False)
+    new = {r.decision_id for r in checked.recorded}
+    for r in recorded:
+        action = escape(f"{r.action_kind} {r.action_entity or ''}".strip())
+        out.print(
+            f"{OUTCOME_ICONS[r.outcome]} {OUTCOME_LABELS[r.outcome]}"
+            + (" (new)" if r.decision_id in new else "")
+            + f" — {action} ({r.kpi}), decided {_when(r.decided_at)}, checked as of "
+            f"{_when(r.checked_at)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        out.print(f"    {escape(r.reason)}", highlight=False, soft_wrap=True)
+    for p in checked.pending:
+        action = escape(f"{p.action_kind} {p.action_entity or ''}".strip())
+        out.print(
+            f"{OUTCOME_ICONS['not_checked']} Not checked yet — {action} ({p.kpi}), decided "
+            f"{_when(p.decided_at)}, due {_when(p.due_at)}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_notices(report: SyncReport) -> None:

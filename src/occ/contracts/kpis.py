@@ -125,6 +125,8 @@ class InventoryConfig(_Model):
     velocity_days: int = Field(default=14, ge=1)
     slow_mover_velocity: float = Field(default=0.1, ge=0)
     cover_target_days: int = Field(default=30, ge=1)
+    # Days a reorder takes to arrive: when an approved reorder's outcome is checked.
+    lead_time_days: int = Field(default=7, ge=1)
 
 
 class FulfillmentConfig(_Model):

@@ -19,6 +19,7 @@ from occ.contracts.forecast import ForecastConfig
 from occ.contracts.kpis import InventoryResult, KpiConfig
 from occ.contracts.records import VariantRecord
 from occ.insights.narrative import headline, watchpoints
+from occ.insights.outcomes import outcome_review
 from occ.insights.pipeline import pipeline_health
 from occ.insights.review import anomaly_review
 from occ.insights.trends import kpi_trends
@@ -29,7 +30,7 @@ from occ.store.records import ShopInfo
 
 __all__ = ["PACKET_VERSION", "SyncTargets", "build_packet", "sync_section"]
 
-PACKET_VERSION = 1
+PACKET_VERSION = 2  # 2: the outcomes section
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +130,8 @@ def build_packet(
     )
     say("anomalies and decisions")
     anomalies = anomaly_review(connection, shop.domain, window)
+    say("outcomes of approved actions")
+    outcomes = outcome_review(connection, shop.domain, window)
     say("pipeline health")
     pipeline = pipeline_health(connection, shop.domain, window)
     say("watchpoints")
@@ -151,6 +154,7 @@ def build_packet(
             for m in moves[:10]
         ],
         "anomalies": anomalies,
+        "outcomes": outcomes,
         "sync": sync_section(sync_summary, parity, window, sync_targets or SyncTargets()),
         "pipeline": pipeline,
         "watchpoints": {

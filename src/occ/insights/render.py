@@ -180,6 +180,8 @@ def render_markdown(packet: dict[str, Any], charts: dict[str, Chart]) -> str:
     else:
         lines.append(f"**No data:** {review['note']}.")
 
+    lines += ["", *_outcomes_md(packet["outcomes"])]
+
     sync = packet["sync"]
     lines += ["", "## Decision sync health", "", _window_line(sync), ""]
     if sync["status"] != "ok":
@@ -236,6 +238,53 @@ def render_markdown(packet: dict[str, Any], charts: dict[str, Chart]) -> str:
     return "\n".join(lines) + "\n"
 
 
+OUTCOME_WORDS = {
+    "worked": "worked",
+    "did_not_work": "did not work",
+    "not_enough_data": "not enough data",
+}
+
+
+def _outcomes_md(section: dict[str, Any]) -> list[str]:
+    lines = ["## Did it work?", "", _window_line(section), ""]
+    if not section["items"]:
+        return [*lines, f"**No data:** {section['note']}."]
+    lines += _table(
+        ["Kind of action", "Checked", "Worked", "Did not work", "Not enough data", "Share worked"],
+        [
+            [
+                row["title"],
+                fmt(row["checked"]),
+                fmt(row["worked"]),
+                fmt(row["didNotWork"]),
+                fmt(row["notEnoughData"]),
+                pct(row["share"]),
+            ]
+            for row in section["byKind"]
+        ],
+    )
+    lines += [
+        "",
+        "Share worked = worked / (worked + did not work); an action checked without enough "
+        "data is neither.",
+        "",
+    ]
+    lines += _table(
+        ["Checked as of (UTC)", "Action", "Decided (UTC)", "Outcome", "Why"],
+        [
+            [
+                item["checkedAt"],
+                f"{item['kind']} {item['entity'] or ''}".strip(),
+                item["decidedAt"],
+                OUTCOME_WORDS.get(item["outcome"], item["outcome"]),
+                item["reason"],
+            ]
+            for item in section["items"]
+        ],
+    )
+    return lines
+
+
 def _sync_md(sync: dict[str, Any], chart: Chart | None) -> list[str]:
     totals, durations = sync["totals"], sync["durationsMs"]
     ok = {True: "within", False: "**above**", None: "—"}
@@ -271,7 +320,9 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_ENV.globals.update(fmt=fmt, pct=pct, titles=KPI_TITLES, versus_band=versus_band)
+_ENV.globals.update(
+    fmt=fmt, pct=pct, titles=KPI_TITLES, versus_band=versus_band, outcome_words=OUTCOME_WORDS
+)
 
 
 def render_html(packet: dict[str, Any], charts: dict[str, Chart]) -> str:

@@ -11,7 +11,13 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
-from occ.anomalies import InsufficientHistory, band_anomaly, detect_anomalies, forecast_series
+from occ.anomalies import (
+    FORECAST_METRICS,
+    InsufficientHistory,
+    band_anomaly,
+    detect_anomalies,
+    forecast_series,
+)
 from occ.contracts.anomalies import Anomaly
 from occ.contracts.forecast import ForecastConfig, ForecastResult
 from occ.contracts.incidents import Incident
@@ -299,7 +305,7 @@ def _forecasts(
         revenue = [
             (day, float(v)) for day, v in daily_revenue(orders, shop.timezone, start, yesterday)
         ]
-        made = _forecast(revenue, forecast_config, "sales")
+        made = _forecast(revenue, forecast_config, FORECAST_METRICS["sales_delta"])
         if made is not None:
             out.append(("sales_delta", None, float(sales.current), made, revenue))
     for variant in at_risk:
@@ -307,14 +313,16 @@ def _forecasts(
             orders, shop.timezone, start, yesterday, variant.variant_id, variant.sku
         )
         unit_series = [(day, float(v)) for day, v in units]
-        made = _forecast(unit_series, forecast_config, "units", variant.variant_id)
+        made = _forecast(
+            unit_series, forecast_config, FORECAST_METRICS["inventory_cover"], variant.variant_id
+        )
         if made is not None:
             out.append(("inventory_cover", variant.variant_id, None, made, unit_series))
     sla = results["sla_breach_rate"]
     if isinstance(sla, SlaResult):
         conversations = store.load_conversations(connection, shop.domain, ("open", "pending"))
         rates = daily_breach_rate(conversations, shop.timezone, start, yesterday, config.sla)
-        made = _forecast(rates, forecast_config, "breach-rate")
+        made = _forecast(rates, forecast_config, FORECAST_METRICS["sla_breach_rate"])
         if made is not None:
             out.append(("sla_breach_rate", None, sla.value, made, rates))
     traffic = results["traffic_anomalies"]
@@ -324,7 +332,9 @@ def _forecasts(
         for page in watched:
             series_i = daily_sessions(days, page.landing_page, start, yesterday)
             history = [(day, float(v)) for day, v in series_i[:-1]]
-            made = _forecast(history, forecast_config, "sessions", page.landing_page)
+            made = _forecast(
+                history, forecast_config, FORECAST_METRICS["traffic_anomalies"], page.landing_page
+            )
             if made is not None:
                 observed = float(series_i[-1][1])
                 out.append(("traffic_anomalies", page.landing_page, observed, made, history))

@@ -20,6 +20,7 @@ from occ import __version__
 from occ.decisions.actions import decide
 from occ.decisions.log import add_decision
 from occ.decisions.operator_metrics import operator_metrics
+from occ.decisions.outcomes import decision_outcomes
 from occ.errors import NotFoundError
 from occ.store.facts import facts_by_id
 from occ.store.tables import DashboardFact
@@ -236,7 +237,14 @@ def decisions(
     filters = parse_filters(scope, actor, since, until)
     with ctx.engine.connect() as connection:
         rows = filters.decisions(connection, limit=limit, offset=offset)
-    return {"decisions": [row.as_dict() for row in rows]}
+        outcomes = decision_outcomes(connection, rows, ctx.settings)
+    return {
+        "decisions": [
+            row.as_dict()
+            | {"outcome": None if row.id not in outcomes else outcomes[row.id].as_dict()}
+            for row in rows
+        ]
+    }
 
 
 @router.post("/api/v1/decisions", tags=["decisions"], status_code=201)

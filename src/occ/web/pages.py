@@ -19,6 +19,7 @@ from sqlalchemy import Table, select
 from occ.contracts.secrets import mask
 from occ.decisions.actions import decide
 from occ.decisions.operator_metrics import SESSION_FACT, operator_metrics
+from occ.decisions.outcomes import decision_outcomes
 from occ.errors import NotFoundError, OccError
 from occ.insights import PACKET_FACT_TYPE
 from occ.store.facts import facts_by_id
@@ -226,10 +227,16 @@ def history(
     filters = parse_filters(scope, actor, since, until)
     with ctx.engine.connect() as connection:
         rows = filters.decisions(connection, limit=_HISTORY_PAGE)
+        outcomes = decision_outcomes(connection, rows, ctx.settings)
     return _render(
         request,
         "decisions.html",
-        {"decisions": rows, "filters": filters, "csv_query": urlencode(filters.query())},
+        {
+            "decisions": rows,
+            "outcomes": outcomes,
+            "filters": filters,
+            "csv_query": urlencode(filters.query()),
+        },
         who,
     )
 
@@ -247,18 +254,24 @@ def history_csv(
     filters = parse_filters(scope, actor, since, until)
     with ctx.engine.connect() as connection:
         rows = filters.decisions(connection)
+        outcomes = decision_outcomes(connection, rows, ctx.settings)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     columns = ["id", "created_at", "scope", "actor", "action", "rationale", "evidence_url"]
-    writer.writerow([*columns, "shop_domain", "external_ref", "payload"])
+    writer.writerow(
+        [*columns, "shop_domain", "external_ref", "payload", "outcome", "outcome_reason"]
+    )
     for row in rows:
         values = row.as_dict()
+        outcome = outcomes.get(row.id)
         writer.writerow(
             [_csv_cell(values[c]) for c in columns]
             + [
                 _csv_cell(values["shop_domain"]),
                 _csv_cell(values["external_ref"]),
                 json.dumps(values["payload"], sort_keys=True) if values["payload"] else "",
+                "" if outcome is None else outcome.outcome,
+                "" if outcome is None else _csv_cell(outcome.reason),
             ]
         )
     return StreamingResponse(

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from occ import __version__
 from occ.config import Settings
+from occ.decisions.outcomes import check_outcomes
 from occ.errors import OccError
 from occ.refresh import run_refresh
 from occ.refresh.choose import source_payloads
@@ -96,6 +97,7 @@ class Refresher:
             ) as http:
                 payloads = source_payloads(source, self._settings, now, self._engine, http)
                 report = run_refresh(self._engine, self._settings, payloads, now)
+            check_outcomes(self._engine, self._settings, now=now, clock=self._clock)
             final = replace(
                 self._state, status="finished", finished_at=self._clock(), run_id=report.run_id
             )

@@ -1,7 +1,8 @@
 """The worker's built-in jobs, registered in the schedule of ``occ worker``.
 
 - ``sync``: pending decisions and facts to the mirror (``sync_outbox``);
-- ``refresh``: a live refresh of every configured upstream (``run_refresh``);
+- ``refresh``: a live refresh of every configured upstream (``run_refresh``), then the
+  outcome checks that fell due (``check_outcomes``);
 - ``health``: the sync events of the last window analysed and, with a mirror, parity
   (``occ.worker.health``).
 
@@ -16,6 +17,7 @@ import httpx
 from occ import __version__
 from occ.config import Settings
 from occ.decisions import sync_outbox
+from occ.decisions.outcomes import check_outcomes
 from occ.errors import MirrorError
 from occ.refresh import run_refresh
 from occ.sources.live import live_payloads
@@ -127,10 +129,13 @@ def refresh_job(context: JobContext) -> str:
             settings, http, orders_cursor=orders_cursor, now=now, sleep=context.sleep
         )
         report = run_refresh(context.primary, settings, payloads, now, clock=context.clock)
+    checked = check_outcomes(context.primary, settings, now=now, clock=context.clock)
     stored = sum(stream.stored for stream in report.streams.values())
     detail = f"run {report.run_id} of {report.shop.domain}: {stored:,} records"
     if report.quarantined:
         detail += f", {report.quarantined} quarantined"
+    if checked.recorded:
+        detail += f"; {checked.summary()}"
     return detail + "".join(f"; {notice}" for notice in payloads.notices)
 
 

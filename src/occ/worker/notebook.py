@@ -61,6 +61,12 @@ def notebook_cells(shop: str, week_ending: date, now_iso: str) -> list[tuple[str
             "anomalies = pd.DataFrame(packet['anomalies']['items'])\n"
             "packet['anomalies']['responseRate'], anomalies",
         ),
+        ("markdown", "## Did it work? Outcomes of the approved actions, per kind"),
+        (
+            "code",
+            "outcomes = pd.DataFrame(packet['outcomes']['byKind'])\n"
+            "outcomes, pd.DataFrame(packet['outcomes']['items'])",
+        ),
         ("markdown", "## Decision sync health and pipeline health"),
         (
             "code",
