@@ -16,10 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from markupsafe import Markup
 from sqlalchemy import Table, select
 
-from occ.contracts.secrets import mask
 from occ.decisions.actions import decide
 from occ.decisions.operator_metrics import SESSION_FACT, operator_metrics
 from occ.errors import NotFoundError
+from occ.exports import csv_cell
 from occ.insights import PACKET_FACT_TYPE
 from occ.store.facts import facts_by_id
 from occ.store.operators import (
@@ -246,10 +246,10 @@ def history_csv(
     for row in rows:
         values = row.as_dict()
         writer.writerow(
-            [_csv_cell(values[c]) for c in columns]
+            [csv_cell(values[c]) for c in columns]
             + [
-                _csv_cell(values["shop_domain"]),
-                _csv_cell(values["external_ref"]),
+                csv_cell(values["shop_domain"]),
+                csv_cell(values["external_ref"]),
                 json.dumps(values["payload"], sort_keys=True) if values["payload"] else "",
             ]
         )
@@ -258,12 +258,6 @@ def history_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="occ-decisions.csv"'},
     )
-
-
-def _csv_cell(value: Any) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else mask(str(value))
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @router.get("/metrics", response_class=HTMLResponse)
