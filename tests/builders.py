@@ -79,25 +79,53 @@ def variant(
 
 
 def conversation(
-    number: int, status: str, created: datetime, labels: list[str] | None = None
+    number: int,
+    status: str,
+    created: datetime,
+    labels: list[str] | None = None,
+    *,
+    inbox: int | None = None,
+    agent: tuple[int, str] | None = None,
+    team: tuple[int, str] | None = None,
+    last_activity: datetime | None = None,
 ) -> dict[str, Any]:
-    return {
+    """A conversation of the list endpoint; ``inbox``, ``agent`` and ``team`` only when given
+    (``inbox_id``, ``meta.assignee``, ``meta.team``), as older payloads lack them."""
+    payload: dict[str, Any] = {
         "id": number,
         "status": status,
         "labels": labels or [],
         "created_at": int(created.timestamp()),
         "meta": {"sender": {"name": f"Customer {number}"}},
     }
+    if inbox is not None:
+        payload["inbox_id"] = inbox
+    if agent is not None:
+        payload["meta"]["assignee"] = {"id": agent[0], "name": agent[1], "role": "agent"}
+    if team is not None:
+        payload["meta"]["team"] = {"id": team[0], "name": team[1], "allow_auto_assign": True}
+    if last_activity is not None:
+        payload["last_activity_at"] = int(last_activity.timestamp())
+        payload["timestamp"] = payload["last_activity_at"]
+    return payload
 
 
-def message(number: int, conversation_id: int, kind: int, created: datetime) -> dict[str, Any]:
+def message(
+    number: int,
+    conversation_id: int,
+    kind: int,
+    created: datetime,
+    content: str = "text",
+    *,
+    private: bool = False,
+) -> dict[str, Any]:
     return {
         "id": number,
         "conversation_id": conversation_id,
         "message_type": kind,
         "created_at": int(created.timestamp()),
-        "private": False,
-        "content": "text",
+        "private": private,
+        "content": content,
     }
 
 

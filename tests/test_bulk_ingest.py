@@ -198,8 +198,12 @@ def test_rows_from_models_equal_rows_from_records() -> None:
     )
     raw_variant = variant(3, "", 0)
     raw_variant["inventoryQuantity"] = None
-    raw_conversation = conversation(4, "open", NOW, ["priority"])
+    raw_conversation = conversation(
+        4, "open", NOW, ["priority"], inbox=2, agent=(3, "Dana"), team=(1, "Parts"),
+        last_activity=NOW,
+    )  # fmt: skip
     raw_conversation["messages"] = [message(9, 4, 0, NOW)]
+    bare_conversation = ConversationNode.model_validate(conversation(5, "open", NOW))
     for dialect in ("sqlite", "postgresql"):
         values = driver_values(dialect)
         order_node = OrderNode.model_validate(raw_order)
@@ -214,6 +218,13 @@ def test_rows_from_models_equal_rows_from_records() -> None:
         assert normalize.conversation_rows(SHOP, conversation_node, values) == (
             rows.conversation_rows(SHOP, normalize.conversation_record(conversation_node), values)
         )
+        assert normalize.conversation_rows(SHOP, bare_conversation, values) == (
+            rows.conversation_rows(SHOP, normalize.conversation_record(bare_conversation), values)
+        )
+    head, _ = normalize.conversation_rows(SHOP, conversation_node, driver_values("postgresql"))
+    assert head[-6:] == (2, 3, "Dana", 1, "Parts", NOW)  # inbox, assignee, team, last activity
+    bare, _ = normalize.conversation_rows(SHOP, bare_conversation, driver_values("postgresql"))
+    assert bare[-6:] == (None,) * 6  # an older payload without them still validates
     order_row, line_rows = normalize.order_rows(SHOP, order_node, driver_values("sqlite"))
     assert order_row[3] == "2026-11-26 14:00:00.000000"  # SQLAlchemy's SQLite DATETIME text
     assert [r[2] for r in line_rows] == ["gid://shopify/LineItem/5", "gid://shopify/Order/1#1"]

@@ -120,7 +120,14 @@ LAYERS = {  # DESIGN.md: each layer's packages and the occ packages they may imp
     "adapters": ({"occ.sources", "occ.store"}, {"occ.contracts", "occ.config", "occ.errors"}),
     "computation": ({"occ.metrics", "occ.anomalies"}, {"occ.contracts"}),
     "jobs": (
-        {"occ.refresh", "occ.decisions", "occ.ops", "occ.insights", "occ.knowledge"},
+        {
+            "occ.refresh",
+            "occ.decisions",
+            "occ.ops",
+            "occ.insights",
+            "occ.knowledge",
+            "occ.exports",
+        },
         {
             "occ.store",
             "occ.metrics",

@@ -19,6 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from occ.contracts.exports import BusinessHours
 from occ.contracts.forecast import ForecastConfig
 from occ.contracts.kpis import KpiConfig
 from occ.contracts.outcomes import OutcomeConfig
@@ -53,6 +54,11 @@ class Settings(BaseSettings):
     )
     demo_seed: int = Field(default=7, description="Seed of the deterministic demo store")
     kpis: KpiConfig = Field(default_factory=KpiConfig, description="KPI thresholds and windows")
+    sla_business_hours: dict[int, BusinessHours] = Field(
+        default_factory=dict,
+        description="Per Chatwoot inbox id: the business hours (IANA timezone, weekly hours, "
+        "holidays) during which the conversation exports' SLA clock runs; other inboxes 24/7",
+    )
     forecast: ForecastConfig = Field(
         default_factory=ForecastConfig, description="Forecast method, horizon and interval"
     )

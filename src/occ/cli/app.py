@@ -18,6 +18,7 @@ from occ.cli.alerts_cmd import alerts_app
 from occ.cli.analyze_cmd import analyze_app
 from occ.cli.contracts_cmd import contracts_app
 from occ.cli.decisions_cmd import decisions_app
+from occ.cli.export_cmd import export_app
 from occ.cli.incidents_cmd import incidents
 from occ.cli.insights_cmd import insights_app
 from occ.cli.knowledge_cmd import knowledge_app
@@ -351,6 +352,7 @@ app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(secrets_app, name="secrets")
 app.add_typer(alerts_app, name="alerts")
 app.command("incidents")(incidents)
+app.add_typer(export_app, name="export")
 
 
 def main() -> None:

@@ -7,6 +7,14 @@ Where occ relies on something the document does not declare, the field says so:
   endpoint know it: it is a real status.
 - ``message_type`` is an integer 0–3 in the document; webhooks and older exports spell it
   ``incoming`` / ``outgoing`` / ``activity`` / ``template``, which are read as the same values.
+- ``meta.team`` is not declared anywhere in the document, but Chatwoot's conversation partial
+  (``app/views/api/v1/conversations/partials/_conversation.json.jbuilder``) writes it, with the
+  team's ``id`` and ``name``, whenever a team is assigned; the conversation has no top-level
+  ``team_id``. ``meta.assignee`` is declared (the ``user`` schema: ``id``, ``name``).
+
+``inbox_id``, ``meta.assignee``, ``meta.team`` and ``last_activity_at`` are optional: older
+payloads and recorded folders without them still validate (the conversation exports then say
+the value is unknown).
 """
 
 from __future__ import annotations
@@ -36,9 +44,25 @@ class Sender(_Node):
     name: str | None = None
 
 
+class Assignee(_Node):
+    """``meta.assignee``: the agent the conversation is assigned to (``user`` schema)."""
+
+    id: int | None = None
+    name: str | None = None
+
+
+class Team(_Node):
+    """``meta.team``: the team the conversation is assigned to (undeclared, see above)."""
+
+    id: int | None = None
+    name: str | None = None
+
+
 class ConversationMeta(_Node):
     # Not declared in the OpenAPI conversation schema; returned by the list endpoint.
     sender: Sender | None = None
+    assignee: Assignee | None = None
+    team: Team | None = None
 
 
 class MessageNode(_Node):
@@ -66,6 +90,9 @@ class ConversationNode(_Node):
     status: str
     labels: list[str] = []
     created_at: EpochSeconds
+    inbox_id: int | None = None
+    # Chatwoot moves it to each new message's instant, activity messages included (the
+    # "marked resolved" one too): the resolution instant's fallback, see occ.metrics.
     last_activity_at: EpochSeconds | None = None
     meta: ConversationMeta | None = None
     messages: list[MessageNode] = []

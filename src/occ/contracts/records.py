@@ -93,12 +93,20 @@ class MessageRecord:
 
 @dataclass(frozen=True, slots=True)
 class ConversationRecord:
+    """A Chatwoot conversation; the fields after ``messages`` are None when not sent."""
+
     conversation_id: int
     status: str
     labels: tuple[str, ...]
     customer_name: str | None
     created_at: datetime
     messages: tuple[MessageRecord, ...] = field(default=())
+    inbox_id: int | None = None
+    assignee_id: int | None = None
+    assignee_name: str | None = None
+    team_id: int | None = None
+    team_name: str | None = None
+    last_activity_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

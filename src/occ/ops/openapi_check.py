@@ -57,6 +57,8 @@ CHATWOOT_ENDPOINTS: tuple[ChatwootEndpoint, ...] = (
 )
 # Enum values occ knows beyond the document, each documented in occ.contracts.chatwoot.
 _KNOWN_UNDECLARED = {"ConversationNode.status": {"snoozed"}}
+# Fields occ reads that the document does not declare, each documented in occ.contracts.chatwoot.
+_KNOWN_UNDECLARED_FIELDS = frozenset({"ConversationMeta.team"})
 _ENUMS: dict[str, set[Any]] = {
     "ConversationNode.status": set(CONVERSATION_STATUSES),
     "MessageNode.message_type": set(MESSAGE_TYPES.values()),
@@ -129,6 +131,8 @@ def _fields(
         reader = f"{model.__name__}.{name}"
         accepted = json_types(info.annotation)
         required = info.is_required() and accepted is not None and "null" not in accepted
+        if name not in declared and reader in _KNOWN_UNDECLARED_FIELDS:
+            continue
         if name not in declared:
             yield (
                 "P0" if required else "P1",

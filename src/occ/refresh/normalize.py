@@ -57,6 +57,23 @@ def _customer_name(node: ConversationNode) -> str | None:
     return name or None
 
 
+def _assignment(node: ConversationNode) -> tuple[int | None, str | None, int | None, str | None]:
+    """``meta.assignee`` and ``meta.team`` as (agent id, agent name, team id, team name)."""
+    meta = node.meta
+    agent = meta.assignee if meta else None
+    team = meta.team if meta else None
+    return (
+        agent.id if agent else None,
+        (agent.name or None) if agent else None,
+        team.id if team else None,
+        (team.name or None) if team else None,
+    )
+
+
+def _epoch_or_none(seconds: float | None) -> datetime | None:
+    return None if seconds is None else epoch(seconds)
+
+
 def order_record(node: OrderNode) -> OrderRecord:
     money = node.currentTotalPriceSet.shopMoney
     return OrderRecord(
@@ -173,6 +190,7 @@ def message_row(shop: str, node: MessageNode, values: DriverValues) -> Row:
 
 
 def conversation_record(node: ConversationNode) -> ConversationRecord:
+    assignee_id, assignee_name, team_id, team_name = _assignment(node)
     return ConversationRecord(
         conversation_id=node.id,
         status=node.status,
@@ -180,6 +198,12 @@ def conversation_record(node: ConversationNode) -> ConversationRecord:
         customer_name=_customer_name(node),
         created_at=epoch(node.created_at),
         messages=tuple(message_record(message) for message in node.messages),
+        inbox_id=node.inbox_id,
+        assignee_id=assignee_id,
+        assignee_name=assignee_name,
+        team_id=team_id,
+        team_name=team_name,
+        last_activity_at=_epoch_or_none(node.last_activity_at),
     )
 
 
@@ -195,6 +219,9 @@ def conversation_rows(
             values.json(list(node.labels)),
             _customer_name(node),
             values.timestamp(epoch(node.created_at)),
+            node.inbox_id,
+            *_assignment(node),
+            values.timestamp(_epoch_or_none(node.last_activity_at)),
         ),
         [message_row(shop, message, values) for message in node.messages],
     )

@@ -29,6 +29,7 @@ __all__ = [
     "ORDER_WEEKDAY",
     "PRIVATE_NOTES",
     "STATUS_BY_AGE",
+    "TEAMS",
     "TEMPLATE_REPLIES",
     "TINY_DROP_PAGE",
     "TRAFFIC_WEEKDAY",
@@ -318,6 +319,12 @@ AGENTS: tuple[tuple[int, str], ...] = (
     (5, "Marcus Bell"),
     (8, "Rosa Delgado"),
 )
+# The team each inbox routes to (Chatwoot's ``meta.team``): the web widget's parts questions
+# and the e-mail inbox's order questions. Derived, not drawn: the demo's draws stay the same.
+TEAMS: dict[int, dict[str, Any]] = {
+    1: {"id": 1, "name": "Parts advice"},
+    2: {"id": 2, "name": "Orders & shipping"},
+}
 
 CONTACT_NAMES: tuple[str, ...] = tuple(
     """
@@ -502,6 +509,8 @@ def conversation_json(
 ) -> dict[str, Any]:
     """A conversation as in ``data.payload`` of Chatwoot's list endpoint (without its id)."""
     replies = [at for at, kind, _ in events if kind in ("agent", "template")]
+    # Assigned once an agent replied, or once automation assigned it (its activity message).
+    assigned = bool(replies) or any(e[1:] == ("activity", "assigned") for e in events)
     last_customer = max(at for at, kind, _ in events if kind == "customer")
     waiting = status in ("open", "pending") and (not replies or last_customer > replies[-1])
     return {
@@ -522,6 +531,7 @@ def conversation_json(
         "meta": {
             "sender": {**contact, "email": None, "phone_number": None, "thumbnail": ""},
             "channel": "Channel::WebWidget" if inbox_id == 1 else "Channel::Email",
-            "assignee": agent if replies else None,
+            "assignee": agent if assigned else None,
+            "team": TEAMS[inbox_id],
         },
     }

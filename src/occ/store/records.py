@@ -51,8 +51,10 @@ from occ.store.upsert import Row, driver_values, row_batch, upsert_batch, upsert
 
 __all__ = [
     "ShopInfo",
+    "count_conversations",
     "load_conversations",
     "load_landing_page_days",
+    "load_order_names",
     "load_order_summaries",
     "load_orders",
     "load_shop",
@@ -439,12 +441,25 @@ def load_variants(connection: Connection, shop: str) -> list[VariantRecord]:
 
 
 def load_conversations(
-    connection: Connection, shop: str, statuses: Iterable[str] | None = None
+    connection: Connection,
+    shop: str,
+    statuses: Iterable[str] | None = None,
+    *,
+    created_since: datetime | None = None,
+    created_until: datetime | None = None,
 ) -> list[ConversationRecord]:
-    """Conversations (optionally only those with ``statuses``) with their messages, oldest first."""
+    """Conversations with their messages, oldest message first.
+
+    Optionally only those with ``statuses``, and only those created in
+    ``(created_since, created_until]``.
+    """
     where = _CONVERSATIONS.c.shop_domain == shop
     if statuses is not None:
         where = where & _CONVERSATIONS.c.status.in_(list(statuses))
+    if created_since is not None:
+        where = where & (_CONVERSATIONS.c.created_at > created_since)
+    if created_until is not None:
+        where = where & (_CONVERSATIONS.c.created_at <= created_until)
     heads = connection.execute(
         select(
             _CONVERSATIONS.c.conversation_id,
@@ -452,6 +467,12 @@ def load_conversations(
             _CONVERSATIONS.c.labels,
             _CONVERSATIONS.c.customer_name,
             _raw(_CONVERSATIONS.c.created_at),
+            _CONVERSATIONS.c.inbox_id,
+            _CONVERSATIONS.c.assignee_id,
+            _CONVERSATIONS.c.assignee_name,
+            _CONVERSATIONS.c.team_id,
+            _CONVERSATIONS.c.team_name,
+            _raw(_CONVERSATIONS.c.last_activity_at),
         ).where(where)
     ).all()
     messages: dict[int, list[MessageRecord]] = defaultdict(list)
@@ -488,9 +509,38 @@ def load_conversations(
                 customer_name=head[3],
                 created_at=utc(head[4]),
                 messages=tuple(messages.get(head[0], ())),
+                inbox_id=head[5],
+                assignee_id=head[6],
+                assignee_name=head[7],
+                team_id=head[8],
+                team_name=head[9],
+                last_activity_at=None if head[10] is None else utc(head[10]),
             )
             for head in heads
         ]
+
+
+def count_conversations(connection: Connection, shop: str) -> int:
+    """How many conversations of ``shop`` the store holds."""
+    query = select(func.count()).where(_CONVERSATIONS.c.shop_domain == shop)
+    return int(connection.execute(query).scalar_one())
+
+
+def load_order_names(connection: Connection, shop: str, numbers: Iterable[str]) -> list[str]:
+    """The names of ``shop``'s stored orders that contain one of ``numbers`` (``#1001``,
+    ``HR1001-US`` for 1001), oldest first: what mentions of those numbers resolve against.
+
+    Only the numbers some text mentions are looked up, not every order of a large store.
+    """
+    wanted = sorted(set(numbers))
+    found: list[tuple[Any, str]] = []
+    for chunk in range(0, len(wanted), 200):
+        names = or_(*(_ORDERS.c.name.like(f"%{n}%") for n in wanted[chunk : chunk + 200]))
+        query = select(_raw(_ORDERS.c.created_at), _ORDERS.c.name).where(
+            (_ORDERS.c.shop_domain == shop) & names
+        )
+        found += [(created, name) for created, name in connection.execute(query)]
+    return [name for _, name in sorted(found)]
 
 
 def upsert_orders(

@@ -91,6 +91,12 @@ CONVERSATION_COLUMNS = (
     "labels",
     "customer_name",
     "created_at",
+    "inbox_id",
+    "assignee_id",
+    "assignee_name",
+    "team_id",
+    "team_name",
+    "last_activity_at",
 )
 MESSAGE_COLUMNS = (
     "shop_domain",
@@ -189,6 +195,12 @@ def conversation_rows(
         values.json(list(conversation.labels)),
         conversation.customer_name,
         values.timestamp(conversation.created_at),
+        conversation.inbox_id,
+        conversation.assignee_id,
+        conversation.assignee_name,
+        conversation.team_id,
+        conversation.team_name,
+        values.timestamp(conversation.last_activity_at),
     )
     return conversation_row, [message_row(shop, m, values) for m in conversation.messages]
 

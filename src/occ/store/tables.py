@@ -162,6 +162,12 @@ class ChatwootConversation(Base):
     labels: Mapped[list[Any]] = mapped_column(JSON)
     customer_name: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    inbox_id: Mapped[int | None] = mapped_column(BigInteger)
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger)
+    assignee_name: Mapped[str | None] = mapped_column(String(255))
+    team_id: Mapped[int | None] = mapped_column(BigInteger)
+    team_name: Mapped[str | None] = mapped_column(String(255))
+    last_activity_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ChatwootMessage(Base):

@@ -32,7 +32,7 @@ from occ.decisions.actions import ActionAlreadyDecided
 from occ.errors import NotFoundError, OccError, StoreError
 from occ.store.engine import masked_url, open_store
 from occ.store.operators import app_secret
-from occ.web import api, pages
+from occ.web import api, exports, pages
 from occ.web.context import STATIC_DIR, TEMPLATES_DIR, WebContext
 from occ.web.filters import install_filters
 from occ.web.knowledge import KnowledgeShelf
@@ -148,6 +148,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(exports.router)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:

@@ -21,6 +21,7 @@ from occ.decisions.actions import decide
 from occ.decisions.operator_metrics import SESSION_FACT, operator_metrics
 from occ.decisions.outcomes import decision_outcomes
 from occ.errors import NotFoundError, OccError
+from occ.exports import csv_cell
 from occ.insights import PACKET_FACT_TYPE
 from occ.store.facts import facts_by_id
 from occ.store.operators import (
@@ -265,13 +266,13 @@ def history_csv(
         values = row.as_dict()
         outcome = outcomes.get(row.id)
         writer.writerow(
-            [_csv_cell(values[c]) for c in columns]
+            [csv_cell(values[c]) for c in columns]
             + [
-                _csv_cell(values["shop_domain"]),
-                _csv_cell(values["external_ref"]),
+                csv_cell(values["shop_domain"]),
+                csv_cell(values["external_ref"]),
                 json.dumps(values["payload"], sort_keys=True) if values["payload"] else "",
                 "" if outcome is None else outcome.outcome,
-                "" if outcome is None else _csv_cell(outcome.reason),
+                "" if outcome is None else csv_cell(outcome.reason),
             ]
         )
     return StreamingResponse(
@@ -279,12 +280,6 @@ def history_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="occ-decisions.csv"'},
     )
-
-
-def _csv_cell(value: Any) -> str:
-    """A cell a spreadsheet will not run as a formula (CSV injection)."""
-    text = "" if value is None else mask(str(value))
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @router.get("/metrics", response_class=HTMLResponse)
