@@ -416,6 +416,35 @@ def test_crlf_line_endings(tmp_path: Path) -> None:
     assert summary["parse"] == {"skippedLines": 1, "samples": [{"line": 3, "text": "broken"}]}
 
 
+def test_a_line_cut_short_at_the_end_is_found_after_the_earlier_ones(tmp_path: Path) -> None:
+    """The sample scan stops at the last skipped line, which a crashed writer leaves last."""
+    path = tmp_path / "events.ndjson"
+    body = b'{"status": "ok"}\n' * 50
+    path.write_bytes(body + b"oops\n" + body + b"]\n" + body + b'{"status": "fail')
+    summary = analyze_sync_log(
+        path, failure_rate_alert=0.05, p95_ms_alert=1000, generated_at=GENERATED_AT
+    )
+    assert summary["totals"]["records"] == 150
+    assert summary["parse"] == {
+        "skippedLines": 3,
+        "samples": [
+            {"line": 51, "text": "oops"},
+            {"line": 102, "text": "]"},
+            {"line": 153, "text": '{"status": "fail'},
+        ],
+    }
+
+
+def test_a_byte_order_mark_is_not_a_malformed_line(tmp_path: Path) -> None:
+    path = tmp_path / "events.ndjson"
+    path.write_bytes(b'\xef\xbb\xbf{"status": "ok"}\nbroken\n{"status": "failed"}\n')
+    summary = analyze_sync_log(
+        path, failure_rate_alert=0.05, p95_ms_alert=1000, generated_at=GENERATED_AT
+    )
+    assert summary["totals"]["records"] == 2
+    assert summary["parse"] == {"skippedLines": 1, "samples": [{"line": 2, "text": "broken"}]}
+
+
 @pytest.mark.parametrize("content", [b"", b"\n\n  \n"])
 def test_an_empty_file(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "events.ndjson"

@@ -293,7 +293,8 @@ def _parse(
         lines = [(s["line_number"], s["text"]) for s in samples]
     else:
         non_objects = 0
-        query = parse_samples_sql(literal, count_non_objects=False)
+        # Every malformed line is among the skipped ones: stop once as many are found.
+        query = parse_samples_sql(literal, count_non_objects=False, limit=skipped)
         lines = [(n, text) for n, text, _ in connection.execute(query).fetchall()]
     return empty - non_objects, {
         "skippedLines": skipped + non_objects,

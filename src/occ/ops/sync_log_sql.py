@@ -301,13 +301,17 @@ GROUP BY outcome  -- grouped: DuckDB streams grouped consumers, materialises ung
 """
 
 
-def parse_samples_sql(path_literal: str, *, count_non_objects: bool) -> str:
+def parse_samples_sql(
+    path_literal: str, *, count_non_objects: bool, limit: int = SAMPLE_LIMIT
+) -> str:
     """The first malformed lines (number, text); with ``count_non_objects`` a full scan.
 
     Lines are read as Latin-1 text so that no byte sequence stops the scan and line numbers
-    stay exact. A line is malformed when it is neither blank nor a JSON object. With
-    ``count_non_objects`` the result is one row (count of arrays/scalars, samples list);
-    without, the scan stops at the ``SAMPLE_LIMIT``-th malformed line.
+    stay exact; a byte order mark before the first line is not part of it. A line is
+    malformed when it is neither blank nor a JSON object. With ``count_non_objects`` the
+    result is one row (count of arrays/scalars, samples list); without, the scan stops at
+    the ``limit``-th malformed line (at most ``SAMPLE_LIMIT``):
+    the caller passes how many it knows there are, so that the scan ends at the last one.
     """
     lines = (
         f"SELECT row_number() OVER () AS line_number, line FROM read_csv({path_literal},"
@@ -316,13 +320,19 @@ def parse_samples_sql(path_literal: str, *, count_non_objects: bool) -> str:
         # Not parallel = false: the single-threaded reader keeps the whole file in memory.
         " encoding = 'latin-1', max_line_size = 16777216, buffer_size = 16777216)"
     )
+    # A UTF-8 byte order mark (Latin-1 'ï»¿') opens the first line; the NDJSON reader skips it.
+    bom = "chr(239) || chr(187) || chr(191)"
+    unmarked = (
+        f"SELECT line_number, CASE WHEN line_number = 1 AND starts_with(line, {bom})"
+        f" THEN line[4:] ELSE line END AS line FROM ({lines})"
+    )
     classified = f"""
 SELECT line_number, left(line, {TEXT_LIMIT}) AS text,
   CASE WHEN json_valid(line) THEN json_type(line) END AS json_kind
-FROM ({lines}) WHERE line IS NOT NULL AND trim(line) <> ''"""
+FROM ({unmarked}) WHERE line IS NOT NULL AND trim(line) <> ''"""
     malformed = f"SELECT * FROM ({classified}) WHERE json_kind IS DISTINCT FROM 'OBJECT'"
     if not count_non_objects:
-        return f"{malformed} LIMIT {SAMPLE_LIMIT}"
+        return f"{malformed} LIMIT {max(0, min(limit, SAMPLE_LIMIT))}"
     return f"""
 SELECT count(*) FILTER (WHERE json_kind IS NOT NULL AND json_kind <> 'NULL'),
   min(struct_pack(line_number := line_number, text := text), {SAMPLE_LIMIT})
