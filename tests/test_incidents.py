@@ -245,6 +245,8 @@ def test_the_demo_plants_one_incident_of_each_kind(
         ],
     )
     assert result.exit_code == 0, result.output
+    shown = " ".join(result.output.split())
+    assert shown.count("Incident ") == 3 and "Evidence and ranked causes: occ incidents" in shown
     document = json.loads(runner.invoke(app, ["incidents", "--json", "--db", db_url]).output)
     kinds = sorted(k for i in document["incidents"] for k in i["kinds"])
     assert kinds == ["sales_on_stockout", "support_from_stuck_orders", "traffic_on_stockout"]

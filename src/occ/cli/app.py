@@ -84,6 +84,15 @@ def _refresh(
             out.print(f"Outcome checks: {checked.summary()}.", highlight=False, soft_wrap=True)
         with engine.connect() as connection:
             render_kpis(out, kpis_document(connection, report.shop.domain))
+        for incident in report.snapshot.incidents:
+            cause = incident.causes[0]
+            out.print(
+                f"[bold]Incident[/] {escape(incident.title)} — likely cause: "
+                f"{escape(cause.cause)} ({cause.share * 100:.0f} %)",
+                highlight=False,
+            )
+        if report.snapshot.incidents:
+            out.print("Evidence and ranked causes: occ incidents", highlight=False)
     finally:
         engine.dispose()
     return report
