@@ -6,6 +6,7 @@ import json
 import re
 import socket
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import SecretStr
 
 from fakes.chatwoot_server import (
     ACCOUNT_ID,
+    BASE_TIME,
     THROTTLED,
     TOKEN,
     ChatwootFake,
@@ -177,7 +179,8 @@ def test_every_request_occ_sends_is_declared_in_chatwoots_openapi(
 ) -> None:
     client = _client(fake, http, time_, evidence)
     client.check()
-    list(client.iter_conversations())
+    # 35 snoozed and 38 resolved left the lists; 99 was deleted: every kind of request is sent.
+    list(client.iter_conversations([1, 35, 38, 99], since=datetime(2020, 1, 1, tzinfo=UTC)))
     list(client.iter_messages([1, 31]))
     spec = json.loads(OPENAPI.read_text())
 
@@ -199,10 +202,11 @@ def test_every_request_occ_sends_is_declared_in_chatwoots_openapi(
     assert templates == {
         "/api/v1/accounts/{account_id}/conversations",
         "/api/v1/accounts/{account_id}/conversations/meta",
+        "/api/v1/accounts/{account_id}/conversations/{conversation_id}",
         "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages",
     }
     statuses = {v for r in fake.requests_to(LIST) for v in r.query["status"]}
-    assert statuses == {"open", "pending"}
+    assert statuses == {"open", "pending", "resolved", "snoozed"}
 
 
 def test_throttling_without_retry_after_backs_off_and_recovers(
@@ -446,3 +450,144 @@ def test_fetch_names_record_field_and_types_of_a_contract_violation(
     assert message.startswith("chatwoot conversation 5 (chatwoot /api/v1/accounts/7/")
     assert "at created_at: expected" in message and "Unix seconds" in message
     assert "got str" in message
+
+
+# --- conversations that left the open and pending lists -------------------------------------
+
+SINCE = datetime.fromtimestamp(BASE_TIME, UTC)  # the previous sync's cursor less the overlap
+RECENT = BASE_TIME + 3600  # activity since the previous sync
+OLD = BASE_TIME - 86_400  # activity before it
+
+
+def _account_after_a_sync() -> ChatwootFake:
+    """Tracked 1–5 were open at the previous sync. Since then 1 stayed open, 4 was resolved
+    and 5 snoozed, 2 was resolved though its activity still reads older than the cursor (its
+    activity message not written yet), 3 was deleted; 30 others were opened and resolved."""
+    found = [conversation(1, "open", last_activity_at=RECENT)]
+    found += [conversation(4, "resolved", last_activity_at=RECENT + 60)]
+    found += [conversation(5, "snoozed", last_activity_at=RECENT + 120)]
+    found += [conversation(2, "resolved", last_activity_at=OLD - 100)]
+    found += [
+        conversation(200 + n, "resolved", last_activity_at=RECENT + 600 + n) for n in range(30)
+    ]
+    found += [conversation(100 + n, "resolved", last_activity_at=OLD - n) for n in range(55)]
+    found += [conversation(170 + n, "snoozed", last_activity_at=OLD - n) for n in range(3)]
+    return ChatwootFake(found)
+
+
+def _pages_read(fake: ChatwootFake, status: str) -> list[str]:
+    return [request.query["page"][0] for request in fake.list_requests(status)]
+
+
+def _shown(fake: ChatwootFake) -> list[int]:
+    prefix = f"{LIST}/"
+    return [
+        int(r.path.removeprefix(prefix))
+        for r in fake.server.requests
+        if r.path.startswith(prefix) and r.path.removeprefix(prefix).isdigit()
+    ]
+
+
+def test_conversations_that_left_are_found_down_to_the_cursor_then_by_id(
+    http: httpx.Client, time_: FakeTime, evidence: list[Evidence]
+) -> None:
+    with _account_after_a_sync().running() as fake:
+        client = _client(fake, http, time_, evidence)
+        records = list(client.iter_conversations([1, 2, 3, 4, 5], since=SINCE))
+
+    statuses = {
+        node.id: node.status
+        for node in (ConversationNode.model_validate_json(r.text) for r in records)
+    }
+    assert statuses == {1: "open", 4: "resolved", 5: "snoozed", 2: "resolved"}
+    # The resolved list has four pages; its second reaches activity older than the cursor.
+    assert _pages_read(fake, "resolved") == ["1", "2"]
+    assert _pages_read(fake, "snoozed") == ["1"]
+    # Only what the lists did not account for is read by id: 2 (behind the cursor) and 3.
+    assert _shown(fake) == [2, 3]
+    assert client.deleted_conversations() == [3]
+    # The next cursor: the newest activity among the conversations read (4 at RECENT + 60 …).
+    newest = max(RECENT, RECENT + 60, RECENT + 120, OLD - 100)
+    assert client.conversations_cursor() == datetime.fromtimestamp(newest, UTC).isoformat()
+    assert records[-1].location == f"chatwoot {LIST}/2"
+
+
+def test_without_a_cursor_each_conversation_that_left_is_read_by_id(
+    http: httpx.Client, time_: FakeTime, evidence: list[Evidence]
+) -> None:
+    with _account_after_a_sync().running() as fake:
+        client = _client(fake, http, time_, evidence)
+        records = list(client.iter_conversations([1, 3, 4, 5], since=None))
+
+    assert sorted(json.loads(r.text)["id"] for r in records) == [1, 4, 5]
+    assert fake.list_requests("resolved") == fake.list_requests("snoozed") == []
+    assert _shown(fake) == [3, 4, 5] and client.deleted_conversations() == [3]
+
+
+def test_one_conversation_that_left_costs_one_request_and_none_costs_nothing(
+    http: httpx.Client, time_: FakeTime, evidence: list[Evidence]
+) -> None:
+    with _account_after_a_sync().running() as fake:
+        client = _client(fake, http, time_, evidence)
+        list(client.iter_conversations([1], since=SINCE))
+        assert [r.query["status"][0] for r in fake.requests_to(LIST)] == ["open", "pending"]
+        assert _shown(fake) == []
+
+        records = list(client.iter_conversations([1, 4], since=SINCE))
+    assert [json.loads(r.text)["status"] for r in records] == ["open", "resolved"]
+    assert fake.list_requests("resolved") == [] and _shown(fake) == [4]
+
+
+def test_a_malformed_resolved_list_is_one_line_source_error(
+    http: httpx.Client, time_: FakeTime, evidence: list[Evidence]
+) -> None:
+    with _account_after_a_sync().running() as fake:
+        normal = fake.server.routes[("GET", LIST)]
+
+        def resolved_is_malformed(request: Request) -> Reply:
+            if request.query.get("status") == ["resolved"]:
+                return Reply(200, {"payload": []})
+            return normal(request)
+
+        fake.server.route("GET", LIST, resolved_is_malformed)
+        with pytest.raises(SourceError) as caught:
+            list(_client(fake, http, time_, evidence).iter_conversations([2, 3, 4], since=SINCE))
+    message = str(caught.value)
+    assert "without data.payload" in message and "OCC_CHATWOOT_URL" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (Reply(200, {"error": "Resource could not be found"}), "without conversation 4"),
+        (Reply(200, [conversation(4, "resolved")]), "without conversation 4"),
+        (Reply(200, conversation(5, "resolved")), "without conversation 4"),
+        (Reply(200, raw=b"<html></html>", headers={"Content-Type": "text/html"}), "not JSON"),
+        (Reply(422, {"error": "unprocessable"}), "answered HTTP 422"),
+    ],
+)
+def test_a_malformed_conversation_by_id_is_one_line_source_error(
+    http: httpx.Client, time_: FakeTime, evidence: list[Evidence], reply: Reply, expected: str
+) -> None:
+    with _account_after_a_sync().running() as fake:
+        fake.script(fake.conversation_path(4), reply)
+        with pytest.raises(SourceError) as caught:
+            list(_client(fake, http, time_, evidence).iter_conversations([1, 4], since=SINCE))
+    message = str(caught.value)
+    assert expected in message and "\n" not in message and TOKEN not in message
+
+
+def test_a_drifted_conversation_that_left_is_a_contract_violation(
+    http: httpx.Client, time_: FakeTime, evidence: list[Evidence]
+) -> None:
+    drifted = conversation(4, "resolved", last_activity_at=RECENT)
+    drifted["created_at"] = "2025-11-26T12:00:00Z"
+    with ChatwootFake([drifted]).running() as fake:
+        client = _client(fake, http, time_, evidence)
+        assert list(fetch_conversations(client)) == []  # neither listed nor tracked: not read
+        with pytest.raises(ContractViolation) as caught:
+            list(fetch_conversations(client, [4]))
+    message = str(caught.value)
+    assert message.startswith(f"chatwoot conversation 4 (chatwoot {LIST}/4)")
+    assert "at created_at: expected" in message and "got str" in message

@@ -1,11 +1,18 @@
 """A fake Chatwoot on 127.0.0.1 that answers like the real one, failures included.
 
 The answers are shaped as Chatwoot's REST API returns them (the jbuilder views behind
-``GET /api/v1/accounts/{id}/conversations`` and ``.../messages``, matching
-../shared/contracts/chatwoot/openapi.json): conversations under ``data.payload`` with
-``data.meta`` counts, 25 conversations per page sorted by last activity, messages 20 per page
-in ascending order, older pages through ``before=<message id>``. A wrong ``api_access_token``
-gets Chatwoot's 401 body; rack-attack's throttle answers 429 with the body ``Retry later``.
+``GET /api/v1/accounts/{id}/conversations``, ``.../conversations/{id}`` and ``.../messages``,
+matching ../shared/contracts/chatwoot/openapi.json): conversations under ``data.payload`` with
+``data.meta`` counts, 25 conversations per page sorted by last activity (newest first, as
+ConversationFinder's default ``last_activity_at_desc``), one conversation by id (404 with
+Chatwoot's body once deleted), messages 20 per page in ascending order, older pages through
+``before=<message id>``. A wrong ``api_access_token`` gets Chatwoot's 401 body; rack-attack's
+throttle answers 429 with the body ``Retry later``.
+
+Between two refreshes a test changes the account as Chatwoot would: :meth:`ChatwootFake.
+change_status` resolves or snoozes a conversation (an activity message that moves its
+``last_activity_at``), :meth:`ChatwootFake.delete` deletes one, :meth:`ChatwootFake.add` adds
+conversations.
 
 A test scripts failures per path: :meth:`ChatwootFake.script` queues replies that are served,
 one per request, before the normal answers resume.
@@ -26,6 +33,13 @@ CONVERSATION_PAGE = 25  # Chatwoot's conversation list page size
 MESSAGE_PAGE = 20  # Chatwoot's messages page size (without ``after``)
 THROTTLED = Reply(429, raw=b"Retry later\n", headers={"Content-Type": "text/plain"})
 UNAUTHORIZED = Reply(401, {"error": "Invalid Access Token"})
+NOT_FOUND = Reply(404, {"error": "Resource could not be found"})  # RequestExceptionHandler
+# The activity message Chatwoot writes (English locale) when an agent changes the status.
+ACTIVITY_TEXT = {
+    "resolved": "Conversation was marked resolved by Agent",
+    "snoozed": "Conversation was snoozed by Agent",
+    "open": "Conversation was reopened by Agent",
+}
 BASE_TIME = 1_764_158_400  # 2025-11-26 12:00 UTC
 
 
@@ -96,12 +110,13 @@ def message(
     message_type: int = 0,
     created_at: int | None = None,
     private: bool = False,
+    content: str | None = None,
 ) -> dict[str, Any]:
     """One message object as the messages endpoint returns it."""
     incoming = message_type == 0
     return {
         "id": message_id,
-        "content": f"message {message_id}",
+        "content": content if content is not None else f"message {message_id}",
         "inbox_id": 1,
         "conversation_id": conversation_id,
         "message_type": message_type,
@@ -128,8 +143,8 @@ class ChatwootFake:
         token: str = TOKEN,
         account_id: int = ACCOUNT_ID,
     ) -> None:
-        self.conversations = conversations
-        self.messages = messages or {}
+        self.conversations: list[dict[str, Any]] = []
+        self.messages: dict[int, list[dict[str, Any]]] = {}
         self.token = token
         self.account_id = account_id
         self.server = LoopbackServer()
@@ -138,12 +153,49 @@ class ChatwootFake:
         self.list_path = prefix
         self.server.route("GET", prefix, self._serve(self._list))
         self.server.route("GET", f"{prefix}/meta", self._serve(self._meta))
-        for conversation_id in {c["id"] for c in conversations} | set(self.messages):
+        self.add(conversations, messages)
+
+    def add(
+        self,
+        conversations: list[dict[str, Any]],
+        messages: dict[int, list[dict[str, Any]]] | None = None,
+    ) -> None:
+        """Conversations (and messages) created in Chatwoot, e.g. between two refreshes."""
+        self.conversations.extend(conversations)
+        for conversation_id, added in (messages or {}).items():
+            self.messages.setdefault(conversation_id, []).extend(added)
+        for conversation_id in {c["id"] for c in conversations} | set(messages or {}):
             path = self.messages_path(conversation_id)
             self.server.route("GET", path, self._serve(self._messages, conversation_id))
+            path = self.conversation_path(conversation_id)
+            self.server.route("GET", path, self._serve(self._show, conversation_id))
+
+    def change_status(self, conversation_id: int, status: str, at: int, message_id: int) -> None:
+        """An agent sets the status at ``at``: Chatwoot writes an activity message (id
+        ``message_id``), which moves the conversation's ``last_activity_at`` to ``at``."""
+        found = self.find(conversation_id)
+        found.update(status=status, last_activity_at=at, timestamp=at, updated_at=float(at))
+        text = ACTIVITY_TEXT[status]
+        activity = message(message_id, conversation_id, message_type=2, created_at=at, content=text)
+        self.messages.setdefault(conversation_id, []).append(activity)
+
+    def delete(self, conversation_id: int) -> None:
+        """The conversation is deleted: gone from the lists, 404 by id and for its messages."""
+        self.conversations.remove(self.find(conversation_id))
+        self.messages.pop(conversation_id, None)
+
+    def find(self, conversation_id: int) -> dict[str, Any]:
+        return next(c for c in self.conversations if c["id"] == conversation_id)
 
     def messages_path(self, conversation_id: int) -> str:
-        return f"/api/v1/accounts/{self.account_id}/conversations/{conversation_id}/messages"
+        return f"{self.conversation_path(conversation_id)}/messages"
+
+    def conversation_path(self, conversation_id: int) -> str:
+        return f"/api/v1/accounts/{self.account_id}/conversations/{conversation_id}"
+
+    def list_requests(self, status: str) -> list[Request]:
+        """The list requests for ``status`` (one per page read)."""
+        return [r for r in self.requests_to(self.list_path) if r.query.get("status") == [status]]
 
     def script(self, path: str, *replies: Reply) -> None:
         """Serve ``replies`` to the next requests to ``path``, then answer normally again."""
@@ -195,7 +247,13 @@ class ChatwootFake:
     def _meta(self, request: Request) -> Reply:
         return Reply(200, {"meta": self._counts(self._matching(request))})
 
+    def _show(self, request: Request, conversation_id: int) -> Reply:
+        found = [c for c in self.conversations if c["id"] == conversation_id]
+        return Reply(200, found[0]) if found else NOT_FOUND
+
     def _messages(self, request: Request, conversation_id: int) -> Reply:
+        if not any(c["id"] == conversation_id for c in self.conversations):
+            return NOT_FOUND
         ordered = sorted(self.messages.get(conversation_id, []), key=lambda m: m["id"])
         if "before" in request.query:
             before = int(request.query["before"][0])

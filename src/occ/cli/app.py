@@ -76,8 +76,11 @@ def _refresh(
             payloads = offline or source_payloads(source, settings, now, engine, http, seed)
             for notice in payloads.notices:
                 err.print(f"[yellow]notice:[/] {escape(notice)}", highlight=False)
+            before = len(payloads.notices)
             with progress() as step:
                 report = run_refresh(engine, settings, payloads, now, on_step=step)
+            for notice in payloads.notices[before:]:  # what the refresh itself noticed
+                err.print(f"[yellow]notice:[/] {escape(notice)}", highlight=False)
         checked = check_outcomes(engine, settings, now=now)
         render_refresh(out, report)
         if checked.recorded:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 __all__ = [
+    "CONVERSATION_DELETED",
     "ConversationRecord",
     "LandingPageDay",
     "LineItemRecord",
@@ -20,6 +21,10 @@ __all__ = [
     "OrderSummary",
     "VariantRecord",
 ]
+
+# occ's own conversation status (not Chatwoot's): Chatwoot answered 404, the conversation was
+# deleted there. Kept with its messages for the exports; outside every open/pending population.
+CONVERSATION_DELETED = "deleted"
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,9 +41,16 @@ class ChatwootEndpoint:
 CHATWOOT_ENDPOINTS: tuple[ChatwootEndpoint, ...] = (
     ChatwootEndpoint(
         "/api/v1/accounts/{account_id}/conversations",
-        {"status": ("open", "pending"), "assignee_type": ("all",), "page": ()},
+        {
+            "status": ("open", "pending", "resolved", "snoozed"),
+            "assignee_type": ("all",),
+            "page": (),
+        },
         ("data", "payload"),
         ConversationNode,
+    ),
+    ChatwootEndpoint(
+        "/api/v1/accounts/{account_id}/conversations/{conversation_id}", {}, (), ConversationNode
     ),
     ChatwootEndpoint(
         "/api/v1/accounts/{account_id}/conversations/{conversation_id}/messages",
@@ -244,5 +251,6 @@ def _endpoint(spec: _Spec, endpoint: ChatwootEndpoint) -> Iterator[tuple[Impact,
                 yield "P0", change, update, "PARAMETER_VALUE_NOT_DECLARED"
     if endpoint.model is not None:
         items = _items_schema(spec, operation, endpoint.items)
-        owner = f"{endpoint.path.rsplit('/', 1)[-1]} {'.'.join(endpoint.items)}[]"
+        name = endpoint.path.rsplit("/", 1)[-1]
+        owner = f"{name} {'.'.join(endpoint.items)}[]" if endpoint.items else f"{name} answer"
         yield from _fields(spec, endpoint.model, items, owner)

@@ -25,6 +25,7 @@ from occ.refresh.gating import kpi_gates
 from occ.refresh.ingest import StreamReport, ingest_stream
 from occ.sources.base import STREAMS, RawRecord, SourcePayloads
 from occ.store import records as store
+from occ.store.conversation_sync import mark_conversations_deleted
 from occ.store.cursors import save_cursor
 from occ.store.engine import masked_url
 from occ.store.evidence import prune_evidence, record_evidence
@@ -128,6 +129,18 @@ def _keep(connection: Connection, shop: str, run_id: int, evidence: Evidence) ->
     record_evidence(connection, shop, run_id, evidence)
 
 
+def _mark_deleted(connection: Connection, shop: str, payloads: SourcePayloads) -> None:
+    """Store the conversations Chatwoot answered 404 for as deleted (live refreshes)."""
+    deleted = payloads.deleted_conversations
+    ids = sorted(deleted()) if deleted is not None else []
+    if mark_conversations_deleted(connection, shop, ids):
+        shown = ", ".join(str(i) for i in ids[:10]) + (" …" if len(ids) > 10 else "")
+        payloads.notices.append(
+            f"Chatwoot no longer has {len(ids)} conversation(s) stored as open or pending "
+            f"({shown}): stored as deleted, outside the SLA population"
+        )
+
+
 def _configured(streams: dict[str, StreamReport]) -> set[str]:
     return {
         kpi for kpi, needed in KPI_STREAMS.items() if all(streams[name].recorded for name in needed)
@@ -179,6 +192,8 @@ def run_refresh(
                 observations = list(stream_report.drift)
                 counts = [stream_report.drift[obs] for obs in observations]
                 record_drift(connection, shop.domain, observations, counts, started)
+                if stream == "chatwoot.conversations":
+                    _mark_deleted(connection, shop.domain, payloads)
                 cursor = payloads.cursors.get(stream)
                 new_cursor = cursor() if cursor is not None else None
                 if new_cursor is not None:

@@ -7,7 +7,7 @@ was not recorded / not configured (its tiles show "unconfigured"), which is not 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -58,6 +58,9 @@ class SourcePayloads:
     # the stream they belong to was stored (stream → a function giving the new cursor).
     evidence: EvidenceBuffer | None = None
     cursors: dict[str, Callable[[], str | None]] = field(default_factory=dict)
+    # Live Chatwoot: the ids of stored conversations it answered as deleted (404), once the
+    # conversations stream was read; the refresh stores them as deleted.
+    deleted_conversations: Callable[[], Sequence[int]] | None = None
     notices: list[str] = field(default_factory=list)
     # (source, api version, introspect): the live schema to snapshot with this refresh.
     schema: tuple[str, str, Callable[[], dict[str, Any]]] | None = None

@@ -1,20 +1,46 @@
-"""Chatwoot REST connector: open and pending conversations with their labels, and their messages.
+"""Chatwoot REST connector: open and pending conversations with their labels, and their messages;
+and what became of the conversations the store still holds as open or pending.
 
 Requests, all declared in Chatwoot's own OpenAPI document (../shared/contracts/chatwoot/
 openapi.json), authenticated by the ``userApiKey`` scheme, the header ``api_access_token``:
 
 - ``GET /api/v1/accounts/{account_id}/conversations?status=open|pending&assignee_type=all&page=N``
-  answers ``{"data": {"meta": {..., "all_count"}, "payload": [conversation, ...]}}``.
+  answers ``{"data": {"meta": {..., "all_count"}, "payload": [conversation, ...]}}``; the same
+  with ``status=resolved|snoozed`` for the conversations that left the open and pending lists.
+- ``GET /api/v1/accounts/{account_id}/conversations/{conversation_id}`` answers one
+  conversation object, or 404 once the conversation was deleted.
 - ``GET /api/v1/accounts/{account_id}/conversations/{conversation_id}/messages[?before=ID]``
   answers ``{"meta": {...}, "payload": [message, ...]}`` in ascending order.
 - ``GET /api/v1/accounts/{account_id}/conversations/meta?status=open`` (:meth:`check`).
 
 Labels are the conversation object's declared ``labels`` list, so no per-conversation
-``/labels`` request is made. Snoozed (and resolved) conversations are never requested.
+``/labels`` request is made.
+
+**Conversations that left the open and pending lists.** The store upserts conversations by id,
+so one stored as open would stay open once resolved. After both lists were read completely,
+each conversation the store holds as open or pending (``tracked``) that neither list held has
+left those states, and its current state is read:
+
+1. When the previous sync left a cursor (the newest ``last_activity_at`` it read), the
+   ``status=resolved``, then the ``status=snoozed`` list, newest activity first, each until a
+   page reaches conversations older than the cursor (less an overlap): resolving or snoozing
+   writes an activity message, which moves ``last_activity_at``, so a conversation that left
+   since sits above the cursor. A page is read only while two or more are unaccounted for,
+   and at most n − 1 pages in all (n: those unaccounted for after the lists): a page costs
+   what reading one conversation by id does.
+2. Each one still unaccounted for is read by id; a 404 means Chatwoot deleted it
+   (:meth:`ChatwootClient.deleted_conversations`; the refresh stores it as ``deleted``).
+
+They are yielded with the open and pending ones, so their messages (the final replies, the
+resolution's activity message) are read too. The result never depends on the cursor, only
+the cost: one the walk misses (its activity message not yet written) is read by id.
+Conversations opened and resolved between two syncs, never seen open, are not read.
 
 Where occ relies on what the document does not declare:
 - the list's page size (25) and that ``data.meta.all_count`` counts the conversations of the
   ``status`` filter whatever ``assignee_type`` is (ConversationFinder does);
+- the list's order, newest ``last_activity_at`` first: ConversationFinder's default
+  (``last_activity_at_desc``; ``latest`` before), as ``sort_by`` is not declared;
 - ``snoozed`` as a status: the ``status`` filter lists it, the conversation schema does not;
 - that ``messages`` without ``before``/``after`` answers the latest 20 messages (only ``before``
   and ``after`` are declared), and that message ids grow with time, so ``before=<oldest id>``
@@ -30,14 +56,18 @@ minute, and operators often lower the limit. occ sends at most 60 requests per m
 Chatwoot (one per second, retries included), the lowest published figure, so it never exceeds
 the limit by design. A refresh costs one request per 25 open or pending conversations plus one
 per 20 messages of each conversation (at least one per conversation): 100 conversations of
-fewer than 20 messages each take about 105 requests, under two minutes.
+fewer than 20 messages each take about 105 requests, under two minutes. n conversations that
+left the lists since the last sync add 1 to 2n − 1 requests to find them (usually a page or
+two) and their messages (at least one request each); none left, nothing is added.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -51,10 +81,12 @@ from occ.sources.http import EvidenceSink, Pacer, RetryPolicy, discard_evidence,
 
 __all__ = [
     "CONVERSATION_PAGE_SIZE",
+    "LEFT_STATUSES",
     "MESSAGE_PAGE_SIZE",
     "REQUESTS_PER_MINUTE",
     "STATUSES",
     "ChatwootClient",
+    "StoredConversations",
     "chatwoot_client",
     "fetch_conversations",
     "fetch_messages",
@@ -62,11 +94,27 @@ __all__ = [
 
 SOURCE = "chatwoot"
 STATUSES = ("open", "pending")
+LEFT_STATUSES = ("resolved", "snoozed")  # where a conversation goes when it leaves STATUSES
 CONVERSATION_PAGE_SIZE = 25  # undeclared: ConversationFinder's page size
 MESSAGE_PAGE_SIZE = 20  # declared for ``before`` ("up to 20 messages")
 REQUESTS_PER_MINUTE = 60
 _CREDENTIAL_HINT = "OCC_CHATWOOT_API_TOKEN and OCC_CHATWOOT_ACCOUNT_ID (and OCC_CHATWOOT_URL)"
 _Model = TypeVar("_Model", bound=BaseModel)
+_Page = list[tuple[str, Any]]  # (location, conversation object) of one list page
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConversations:
+    """What the previous syncs of a shop left in the store, for the next one.
+
+    Attributes:
+        tracked: The ids of the conversations stored as open or pending.
+        since: Where the resolved and snoozed lists are read back to: the previous sync's
+            cursor less an overlap (None: no cursor, each conversation is read by id).
+    """
+
+    tracked: frozenset[int] = frozenset()
+    since: datetime | None = None
 
 
 class ChatwootClient:
@@ -108,12 +156,19 @@ class ChatwootClient:
         self._policy = policy or RetryPolicy()
         self._pacer = Pacer(requests_per_minute, sleep, clock)
         self._max_pages = max_pages
+        self._newest_activity: int | float | None = None
+        self._deleted: list[int] = []
 
     @property
     def _account_path(self) -> str:
         return f"/api/v1/accounts/{self._account_id}"
 
     def _get_json(self, path: str, params: Mapping[str, str | int]) -> Any:
+        return self._json(path, self._send(path, params))
+
+    def _send(
+        self, path: str, params: Mapping[str, str | int], answered: Collection[int] = ()
+    ) -> httpx.Response:
         request = self._http.build_request(
             "GET",
             self._base_url + path,
@@ -134,6 +189,7 @@ class ChatwootClient:
             policy=self._policy,
             sleep=self._pacer.wait,
             params=params,
+            answered=answered,
         )
         if response.is_redirect:
             target = httpx.URL(response.headers.get("Location", "")).copy_with(query=None)
@@ -141,6 +197,9 @@ class ChatwootClient:
                 f"{SOURCE} at {request.url.host} redirected {path} to {target}; set "
                 "OCC_CHATWOOT_URL to Chatwoot's final address"
             )
+        return response
+
+    def _json(self, path: str, response: httpx.Response) -> Any:
         try:
             return response.json()
         except ValueError:
@@ -175,16 +234,35 @@ class ChatwootClient:
         if not isinstance(meta, dict) or not isinstance(meta.get("all_count"), int | float):
             raise self._malformed(path, "meta.all_count")
 
-    def iter_conversations(self) -> Iterator[RawRecord]:
-        """Every open, then every pending conversation: one record per conversation object.
+    def iter_conversations(
+        self, tracked: Collection[int] = (), since: datetime | None = None
+    ) -> Iterator[RawRecord]:
+        """Every open, then every pending conversation; then, as Chatwoot holds it now, each
+        ``tracked`` one that neither list held (see the module docstring).
+
+        Args:
+            tracked: The conversations the store holds as open or pending.
+            since: Where the resolved and snoozed lists are read back to (None: not read,
+                each conversation still unaccounted for is read by id).
 
         Raises:
             SourceError: an answer is not the documented shape, or the pagination is endless.
         """
+        listed: set[int] = set()
         for status in STATUSES:
-            yield from self._conversations(status)
+            for page in self._pages(status):
+                for location, item in page:
+                    conversation_id = _conversation_id(item)
+                    if conversation_id is not None:
+                        listed.add(conversation_id)
+                    yield self._record(location, item)
+        left = set(tracked) - listed
+        if left:
+            yield from self._left(left, since)
 
-    def _conversations(self, status: str) -> Iterator[RawRecord]:
+    def _pages(self, status: str) -> Generator[_Page]:
+        """The ``status`` list page by page, newest activity first: each page's conversations
+        that no earlier page held."""
         path = f"{self._account_path}/conversations"
         seen: set[int] = set()
         for page in range(1, self._max_pages + 1):
@@ -195,23 +273,86 @@ class ChatwootClient:
                 raise self._malformed(path, "data.payload (a list of conversations)")
             if not payload:
                 return
-            new = 0
+            fresh: _Page = []
             for index, item in enumerate(payload):
-                conversation_id = item.get("id") if isinstance(item, dict) else None
-                if isinstance(conversation_id, int):
+                conversation_id = _conversation_id(item)
+                if conversation_id is not None:
                     if conversation_id in seen:
                         continue  # moved to a later page by new activity: read once
                     seen.add(conversation_id)
-                new += 1
                 where = f"{SOURCE} {path}?status={status}&page={page} data.payload[{index}]"
-                yield RawRecord(where, _dumps(item))
-            if new == 0:
+                fresh.append((where, item))
+            if not fresh:
                 raise self._endless(path, f"(status={status}) repeats page {page - 1}")
+            yield fresh
             meta = data.get("meta") if isinstance(data, dict) else None
             total = meta.get("all_count") if isinstance(meta, dict) else None
             if isinstance(total, int | float) and len(seen) >= total:
                 return
         raise self._endless(path, f"(status={status}) did not end after {self._max_pages} pages")
+
+    def _left(self, left: set[int], since: datetime | None) -> Iterator[RawRecord]:
+        """The conversations of ``left`` (emptied as they are found): from the resolved and
+        snoozed lists down to ``since``, then the rest one by one (404: deleted)."""
+        if since is not None:
+            yield from self._walk(left, since)
+        for conversation_id in sorted(left):
+            record = self._conversation(conversation_id)
+            if record is None:
+                self._deleted.append(conversation_id)
+            else:
+                yield record
+
+    def _walk(self, left: set[int], since: datetime) -> Iterator[RawRecord]:
+        """Those of ``left`` on the resolved, then the snoozed list, each read down to the
+        first page reaching activity older than ``since``; a page only while two or more are
+        left, and at most n − 1 pages in all (a page costs what one read by id does)."""
+        pages_left = len(left) - 1
+        for status in LEFT_STATUSES:
+            pages = self._pages(status)
+            while len(left) > 1 and pages_left > 0:
+                page = next(pages, None)
+                if page is None:
+                    break
+                pages_left -= 1
+                for location, item in page:
+                    if _conversation_id(item) in left:
+                        left.discard(_conversation_id(item))
+                        yield self._record(location, item)
+                activities = [a for _, item in page if (a := _activity(item)) is not None]
+                if not activities or min(activities) < since.timestamp():
+                    break  # older than the previous sync: nothing further down left since
+            pages.close()
+
+    def _conversation(self, conversation_id: int) -> RawRecord | None:
+        """One conversation as Chatwoot holds it now; None when it answers 404 (deleted)."""
+        path = f"{self._account_path}/conversations/{conversation_id}"
+        response = self._send(path, {}, answered=(404,))
+        if response.status_code == 404:
+            return None
+        body = self._json(path, response)
+        if not isinstance(body, dict) or _conversation_id(body) != conversation_id:
+            raise self._malformed(path, f"conversation {conversation_id} (a conversation object)")
+        return self._record(f"{SOURCE} {path}", body)
+
+    def _record(self, location: str, item: Any) -> RawRecord:
+        activity = _activity(item)
+        if activity is not None and (
+            self._newest_activity is None or activity > self._newest_activity
+        ):
+            self._newest_activity = activity
+        return RawRecord(location, _dumps(item))
+
+    def conversations_cursor(self) -> str | None:
+        """The newest ``last_activity_at`` of the conversations yielded so far, as ISO text:
+        the next sync reads the resolved and snoozed lists back to it (None: none had one)."""
+        if self._newest_activity is None:
+            return None
+        return datetime.fromtimestamp(self._newest_activity, UTC).isoformat()
+
+    def deleted_conversations(self) -> list[int]:
+        """The ids that answered 404 so far: deleted in Chatwoot."""
+        return list(self._deleted)
 
     def iter_messages(self, conversation_ids: Iterable[int]) -> Iterator[RawRecord]:
         """Every message of each conversation, newest page first: one record per message.
@@ -250,6 +391,17 @@ class ChatwootClient:
 
 def _dumps(item: Any) -> str:
     return json.dumps(item, ensure_ascii=False, separators=(",", ":"))
+
+
+def _conversation_id(item: Any) -> int | None:
+    value = item.get("id") if isinstance(item, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _activity(item: Any) -> int | float | None:
+    """A conversation object's ``last_activity_at`` (Unix seconds), when it is a number."""
+    value = item.get("last_activity_at") if isinstance(item, dict) else None
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _is_set(value: object) -> bool:
@@ -339,13 +491,17 @@ def _expectation(message: str) -> str:
     return message
 
 
-def fetch_conversations(client: ChatwootClient) -> Iterator[ConversationNode]:
-    """Open and pending conversations as validated contract models (for library use).
+def fetch_conversations(
+    client: ChatwootClient, tracked: Collection[int] = (), since: datetime | None = None
+) -> Iterator[ConversationNode]:
+    """Open and pending conversations, then those of ``tracked`` that left the lists (see
+    :meth:`ChatwootClient.iter_conversations`), as validated contract models (library use).
 
     Raises:
         ContractViolation: a conversation does not match :class:`ConversationNode`.
     """
-    return _validated(client.iter_conversations(), ConversationNode, "conversation")
+    records = client.iter_conversations(tracked, since)
+    return _validated(records, ConversationNode, "conversation")
 
 
 def fetch_messages(

@@ -12,7 +12,7 @@ metadata, never with credentials: headers are not recorded at all.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -127,8 +127,10 @@ def send(
     api_version: str | None = None,
     params: Mapping[str, Any] | None = None,
     stream: bool = False,
+    answered: Collection[int] = (),
 ) -> httpx.Response:
-    """Send ``request``, retrying what is retryable; return a 2xx/3xx/4xx-other response.
+    """Send ``request``, retrying what is retryable; return a 2xx/3xx response, or one whose
+    status is in ``answered`` (a 4xx the caller reads as an answer, e.g. 404 for "deleted").
 
     ``stream`` leaves a successful body unread (the caller iterates and closes the response;
     its evidence then has an empty body); failed answers are read and recorded as usual.
@@ -192,6 +194,8 @@ def send(
             f"{source} at {host} is unreachable ({type(exc).__name__}); check {credential_hint} "
             "and the network"
         ) from None
+    if response.status_code in answered:
+        return response
     if response.status_code in (401, 403):
         raise CredentialsRejected(
             f"{source} rejected the credentials (HTTP {response.status_code}); "

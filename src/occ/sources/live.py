@@ -19,11 +19,11 @@ from occ.config import Settings
 from occ.contracts.shopify import ShopNode
 from occ.errors import ConfigError
 from occ.sources.base import EvidenceBuffer, RawRecord, SourcePayloads
-from occ.sources.chatwoot import chatwoot_client
+from occ.sources.chatwoot import StoredConversations, chatwoot_client
 from occ.sources.ga4 import ga4_client
 from occ.sources.shopify import shopify_client
 
-__all__ = ["CURSOR_OVERLAP", "live_payloads", "orders_since"]
+__all__ = ["CURSOR_OVERLAP", "conversations_since", "live_payloads", "orders_since"]
 
 # Re-read a little before the cursor: an order updated in the same second as the newest one
 # stored may not have been visible yet. Upserts make the overlap harmless.
@@ -34,6 +34,14 @@ def orders_since(cursor: str | None, now: datetime, lookback_days: int) -> datet
     """Where the next order sync starts: the stored cursor (less an overlap) or the look-back."""
     if cursor is None:
         return now - timedelta(days=lookback_days)
+    return datetime.fromisoformat(cursor).astimezone(UTC) - CURSOR_OVERLAP
+
+
+def conversations_since(cursor: str | None) -> datetime | None:
+    """Where the resolved and snoozed lists are read back to: the stored Chatwoot cursor less
+    the overlap (an activity written while the last sync read may carry an older instant)."""
+    if cursor is None:
+        return None
     return datetime.fromisoformat(cursor).astimezone(UTC) - CURSOR_OVERLAP
 
 
@@ -65,12 +73,14 @@ def live_payloads(
     http: httpx.Client,
     *,
     orders_cursor: Callable[[str], str | None],
+    stored_conversations: Callable[[str], StoredConversations],
     now: datetime,
     sleep: Callable[[float], None] = time.sleep,
 ) -> SourcePayloads:
     """Open every configured upstream; the shop object is fetched now, streams lazily.
 
-    ``orders_cursor`` gives the stored order cursor of a shop domain (None on a first sync).
+    ``orders_cursor`` gives the stored order cursor of a shop domain (None on a first sync);
+    ``stored_conversations`` what the store holds of its previous Chatwoot syncs.
 
     Raises:
         ConfigError: no upstream is configured at all.
@@ -86,12 +96,14 @@ def live_payloads(
         )
     payloads = SourcePayloads(kind="live", name="live", shop=None, evidence=evidence)
     timezone = "UTC"
+    shop_domain = settings.shop_domain
     if shopify is None:
         payloads.notices.append("Shopify is not configured: orders and inventory skipped")
     else:
         payloads.shop = shopify.shop_record()
         shop = ShopNode.model_validate_json(payloads.shop.text)
         timezone = shop.ianaTimezone
+        shop_domain = shop.shopDomain
         since = orders_since(orders_cursor(shop.shopDomain), now, settings.shopify_lookback_days)
         payloads.streams["shopify.orders"] = shopify.iter_orders(since)
         payloads.streams["shopify.variants"] = shopify.iter_variants()
@@ -100,11 +112,15 @@ def live_payloads(
     if chatwoot is None:
         payloads.notices.append("Chatwoot is not configured: SLA breaches skipped")
     else:
-        conversations = _Collect(chatwoot.iter_conversations())
+        # Without a shop domain the refresh stops before reading anything (run_refresh).
+        stored = stored_conversations(shop_domain) if shop_domain else StoredConversations()
+        conversations = _Collect(chatwoot.iter_conversations(stored.tracked, stored.since))
         payloads.streams["chatwoot.conversations"] = conversations
         payloads.streams["chatwoot.messages"] = _later(
             lambda: chatwoot.iter_messages(conversations.ids)
         )
+        payloads.cursors["chatwoot.conversations"] = chatwoot.conversations_cursor
+        payloads.deleted_conversations = chatwoot.deleted_conversations
     if ga4 is None:
         payloads.notices.append("GA4 is not configured: landing-page traffic skipped")
     else:

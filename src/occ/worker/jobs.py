@@ -20,8 +20,7 @@ from occ.decisions import sync_outbox
 from occ.decisions.outcomes import check_outcomes
 from occ.errors import MirrorError
 from occ.refresh import run_refresh
-from occ.sources.live import live_payloads
-from occ.store.cursors import load_cursor
+from occ.refresh.choose import live_source
 from occ.worker.health import PARITY_FACT_TYPE, health_job, parity_anomaly
 from occ.worker.registry import (
     JOBS,
@@ -115,19 +114,12 @@ def refresh_job(context: JobContext) -> str:
     if not _live_configured(settings):
         raise JobSkipped("no live source configured (see `occ sources check`)")
     now = context.now()
-
-    def orders_cursor(shop: str) -> str | None:
-        with context.primary.connect() as connection:
-            return load_cursor(connection, shop, "shopify", "shopify.orders")
-
     with httpx.Client(
         timeout=settings.http_timeout_seconds,
         headers={"User-Agent": f"occ/{__version__} (+operator control center; worker)"},
         follow_redirects=False,
     ) as http:
-        payloads = live_payloads(
-            settings, http, orders_cursor=orders_cursor, now=now, sleep=context.sleep
-        )
+        payloads = live_source(settings, http, context.primary, now, sleep=context.sleep)
         report = run_refresh(context.primary, settings, payloads, now, clock=context.clock)
     checked = check_outcomes(context.primary, settings, now=now, clock=context.clock)
     stored = sum(stream.stored for stream in report.streams.values())
