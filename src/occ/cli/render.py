@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from occ.contracts.kpis import TILE_TITLES
 from occ.refresh import RefreshReport
 
 __all__ = ["SEVERITY_LABELS", "render_kpis", "render_refresh"]
@@ -18,14 +19,6 @@ SEVERITY_LABELS = {
     "warning": "[yellow]▲ warning[/]",
     "none": "[green]✔ ok[/]",
     "unconfigured": "[dim]○ unconfigured[/]",
-}
-TILES = {
-    "sales_delta": "Sales Pulse",
-    "sla_breach_rate": "CX Escalations",
-    "traffic_anomalies": "SEO & Content Watch",
-    "inventory_cover": "Inventory Heatmap",
-    "fulfillment_issue_rate": "Fulfillment",
-    "unsellable_traffic": "Unsellable Traffic",
 }
 
 
@@ -105,7 +98,7 @@ def render_kpis(console: Console, document: dict[str, Any]) -> None:
     table.add_column("Value", justify="right")
     table.add_column("Severity")
     table.add_column("Detail", overflow="fold")
-    for kpi, label in TILES.items():
+    for kpi, label in TILE_TITLES.items():
         entry = document["kpis"][kpi]
         value, detail = _tile(kpi, entry, currency)
         severity = entry["severity"] if entry["status"] == "ok" else "unconfigured"

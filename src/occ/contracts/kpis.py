@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "SEVERITY_ORDER",
+    "TILE_TITLES",
     "BreachedConversation",
     "FulfillmentConfig",
     "FulfillmentIssue",
@@ -41,6 +42,15 @@ __all__ = [
 ]
 
 Severity = Literal["none", "warning", "critical"]
+TILE_TITLES = {
+    "sales_delta": "Sales Pulse",
+    "sla_breach_rate": "CX Escalations",
+    "traffic_anomalies": "SEO & Content Watch",
+    "inventory_cover": "Inventory Heatmap",
+    "fulfillment_issue_rate": "Fulfillment",
+    "unsellable_traffic": "Unsellable Traffic",
+}
+"""Each KPI's tile, by the name the operator knows it (dashboard and terminal)."""
 SEVERITY_ORDER: dict[str, int] = {"none": 0, "warning": 1, "critical": 2}
 
 

@@ -10,9 +10,19 @@ from occ.contracts.records import OrderRecord
 from occ.contracts.shopify import FULFILLMENT_STATUSES
 from occ.metrics._common import DAY, NOT_REQUIRED, SETTLED_STATUSES, rate_pct
 
-__all__ = ["compute_fulfillment_issues"]
+__all__ = ["compute_fulfillment_issues", "stuck"]
 
 _HOUR = timedelta(hours=1)
+
+
+def stuck(order: OrderRecord, now: datetime, processing: timedelta) -> bool:
+    """An issue of KPIS.md §5 at any age: countable, needing fulfillment, neither FULFILLED
+    nor RESTOCKED, and older than the processing window (strictly)."""
+    return (
+        order.countable
+        and order.fulfillment_status not in SETTLED_STATUSES | {NOT_REQUIRED}
+        and now - order.created_at > processing
+    )
 
 
 def compute_fulfillment_issues(
@@ -49,10 +59,8 @@ def compute_fulfillment_issues(
         known = status in FULFILLMENT_STATUSES
         if not known:
             unknown_statuses.add(status)
-        if status not in SETTLED_STATUSES:
-            age = now - order.created_at
-            if age > processing:
-                late.append((order, age, not known))
+        if stuck(order, now, processing):
+            late.append((order, now - order.created_at, not known))
 
     late.sort(key=lambda entry: (entry[0].created_at, entry[0].order_id))
     value = rate_pct(len(late), population)

@@ -27,7 +27,6 @@ from occ.contracts.records import (
     OrderRecord,
     VariantRecord,
 )
-from occ.metrics._common import NOT_REQUIRED, SETTLED_STATUSES
 
 __all__ = [
     "ACQUISITION",
@@ -40,7 +39,6 @@ __all__ = [
     "anomaly_ref",
     "named",
     "share_of",
-    "stuck",
     "utc_text",
 ]
 
@@ -74,6 +72,7 @@ class IncidentInputs:
     processing_hours: float = 24
     critical_cover: float = 3
     baseline_days: int = 7
+    top_skus: int = 5  # a "top SKU" ranks among these by baseline revenue (kpis.sales)
     currency: str = ""
     timezone: str = "UTC"  # the shop's: GA4 days are shop days
 
@@ -88,15 +87,6 @@ class Draft:
     causes: list[LikelyCause]
     entities: set[str]
     started_at: datetime | None
-
-
-def stuck(order: OrderRecord, now: datetime, processing_hours: float) -> bool:
-    """Countable, needing fulfillment, not settled, and older than the processing window."""
-    return (
-        order.countable
-        and order.fulfillment_status not in SETTLED_STATUSES | {NOT_REQUIRED}
-        and now - order.created_at > timedelta(hours=processing_hours)
-    )
 
 
 def anomaly_ref(fact_id: int, anomaly: Anomaly) -> IncidentAnomaly:

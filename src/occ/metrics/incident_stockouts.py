@@ -256,7 +256,7 @@ def sales_incidents(inputs: IncidentInputs) -> list[Draft]:
     revenue = _variant_revenue(inputs)
     ranked = sorted(revenue, key=lambda v: (-revenue[v][0], v))
     rank = {v: n for n, v in enumerate(ranked, start=1)}
-    top = 5 if not sales.top_skus else max(5, len(sales.top_skus))
+    top = inputs.top_skus
     ran_out = [
         v
         for v in _sellable_variants(inputs.variants)

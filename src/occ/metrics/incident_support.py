@@ -12,6 +12,7 @@ from occ.contracts.incidents import (
 from occ.contracts.records import (
     OrderRecord,
 )
+from occ.metrics.fulfillment import stuck
 from occ.metrics.incident_draft import (
     CAPACITY,
     Draft,
@@ -19,7 +20,6 @@ from occ.metrics.incident_draft import (
     anomaly_ref,
     named,
     share_of,
-    stuck,
     utc_text,
 )
 from occ.metrics.mentions import order_mentions
@@ -47,7 +47,7 @@ def support_incidents(inputs: IncidentInputs) -> list[Draft]:
                 mentioned.update(dict.fromkeys(order_mentions(message.content, inputs.order_index)))
         for name in mentioned:
             order = inputs.orders_by_name.get(name)
-            if order is None or not stuck(order, inputs.now, hours):
+            if order is None or not stuck(order, inputs.now, timedelta(hours=hours)):
                 continue
             if breach.conversation_id not in linked:
                 linked.append(breach.conversation_id)

@@ -31,7 +31,8 @@ from occ.contracts.incidents import (
 from occ.contracts.kpis import (
     SEVERITY_ORDER,
 )
-from occ.metrics.incident_draft import RESIDUAL, Draft, IncidentInputs, stuck
+from occ.metrics.fulfillment import stuck
+from occ.metrics.incident_draft import RESIDUAL, Draft, IncidentInputs
 from occ.metrics.incident_stockouts import sales_incidents, traffic_incidents
 from occ.metrics.incident_support import support_incidents
 

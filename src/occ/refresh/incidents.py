@@ -31,7 +31,7 @@ from occ.metrics.mentions import mentioned_numbers, order_index, product_handle
 from occ.store import records as store
 from occ.store.facts import facts_by_id, write_fact
 from occ.store.records import ShopInfo
-from occ.store.runs import latest_run
+from occ.store.runs import newest_run
 
 __all__ = ["incident_inputs", "incidents_document", "record_incidents"]
 
@@ -116,6 +116,7 @@ def incident_inputs(
         processing_hours=config.fulfillment.processing_hours,
         critical_cover=config.inventory.thresholds.critical,
         baseline_days=config.sales.baseline_days,
+        top_skus=config.sales.top_skus,
         currency=shop.currency,
         timezone=shop.timezone,
     )
@@ -161,10 +162,7 @@ def incidents_document(connection: Connection, shop: str | None = None) -> dict[
     Raises:
         NotFoundError: nothing was refreshed yet, or the newest refresh predates incidents.
     """
-    run = latest_run(connection, shop)
-    if run is None:
-        where = f" for {shop}" if shop else ""
-        raise NotFoundError(f"no refresh recorded{where} yet; run `occ refresh` or `occ demo`")
+    run = newest_run(connection, shop)
     fact_id = (run["report"] or {}).get("incidentsFactId")
     fact = facts_by_id(connection, [fact_id]).get(fact_id) if fact_id is not None else None
     if fact is None:

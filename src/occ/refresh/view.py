@@ -6,10 +6,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from occ.errors import NotFoundError
 from occ.refresh.compute import KPI_FACTS
 from occ.store.facts import FactRow, facts_by_id
-from occ.store.runs import latest_run
+from occ.store.runs import newest_run
 from occ.store.tables import Shop
 
 __all__ = ["kpis_document"]
@@ -130,10 +129,7 @@ def kpis_document(connection: Connection, shop: str | None = None) -> dict[str, 
     Raises:
         NotFoundError: nothing has been refreshed yet.
     """
-    run = latest_run(connection, shop)
-    if run is None:
-        where = f" for {shop}" if shop else ""
-        raise NotFoundError(f"no refresh recorded{where} yet; run `occ refresh` or `occ demo`")
+    run = newest_run(connection, shop)
     report = run["report"] or {}
     fact_ids: dict[str, int] = report.get("factIds", {})
     facts = facts_by_id(connection, [*fact_ids.values(), *report.get("anomalyFactIds", [])])

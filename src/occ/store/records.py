@@ -166,12 +166,17 @@ def load_orders_numbered(
     Callers resolve the mentions exactly (``occ.metrics.mentions``); the ``LIKE`` only
     narrows the rows read to a few per number.
     """
-    wanted = sorted(set(numbers))
     found: list[OrderRecord] = []
-    for chunk in range(0, len(wanted), 200):
-        names = or_(*(_ORDERS.c.name.like(f"%{n}%") for n in wanted[chunk : chunk + 200]))
+    for names in _names_containing(numbers):
         found += _load_orders(connection, (_ORDERS.c.shop_domain == shop) & names)
     return found
+
+
+def _names_containing(numbers: Iterable[str]) -> Iterator[ColumnElement[bool]]:
+    """``name LIKE '%n%' OR …`` over ``numbers``, 200 at a time (bounded statements)."""
+    wanted = sorted(set(numbers))
+    for chunk in range(0, len(wanted), 200):
+        yield or_(*(_ORDERS.c.name.like(f"%{n}%") for n in wanted[chunk : chunk + 200]))
 
 
 def last_sold(
@@ -532,10 +537,8 @@ def load_order_names(connection: Connection, shop: str, numbers: Iterable[str]) 
 
     Only the numbers some text mentions are looked up, not every order of a large store.
     """
-    wanted = sorted(set(numbers))
     found: list[tuple[Any, str]] = []
-    for chunk in range(0, len(wanted), 200):
-        names = or_(*(_ORDERS.c.name.like(f"%{n}%") for n in wanted[chunk : chunk + 200]))
+    for names in _names_containing(numbers):
         query = select(_raw(_ORDERS.c.created_at), _ORDERS.c.name).where(
             (_ORDERS.c.shop_domain == shop) & names
         )

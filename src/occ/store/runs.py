@@ -20,6 +20,7 @@ __all__ = [
     "latest_run",
     "list_drift",
     "newest_as_of",
+    "newest_run",
     "record_drift",
     "record_quarantine",
     "resolve_shop",
@@ -97,6 +98,15 @@ def newest_as_of(connection: Connection, shop: str) -> datetime | None:
         )
     ).scalar()
     return value
+
+
+def newest_run(connection: Connection, shop: str | None = None) -> dict[str, Any]:
+    """``latest_run``, or NotFoundError saying what to run when nothing was refreshed."""
+    run = latest_run(connection, shop)
+    if run is None:
+        where = f" for {shop}" if shop else ""
+        raise NotFoundError(f"no refresh recorded{where} yet; run `occ refresh` or `occ demo`")
+    return run
 
 
 def resolve_shop(

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from occ.config import Settings
-from occ.contracts.kpis import ThresholdProfile
+from occ.contracts.kpis import TILE_TITLES, ThresholdProfile
 from occ.refresh.compute import KPI_CONFIG_KEYS
 from occ.refresh.replay import NOT_REPLAYABLE, REPLAYABLE
 
@@ -60,13 +60,13 @@ _DIRECTIONS = {
     "below": "below: bad when the value is at or under the threshold",
     "abs": "abs: bad when the value moves past the threshold either way",
 }
-_TITLES = {
-    "sales_delta": "Sales Pulse — sales delta",
-    "sla_breach_rate": "CX Escalations — SLA breach rate",
-    "traffic_anomalies": "SEO & Content Watch — traffic anomalies",
-    "inventory_cover": "Inventory Heatmap — days of cover",
-    "fulfillment_issue_rate": "Fulfillment — issue rate",
-    "unsellable_traffic": "Unsellable traffic — revenue at risk",
+_MEASURES = {
+    "sales_delta": "sales delta",
+    "sla_breach_rate": "SLA breach rate",
+    "traffic_anomalies": "traffic anomalies",
+    "inventory_cover": "days of cover",
+    "fulfillment_issue_rate": "issue rate",
+    "unsellable_traffic": "revenue at risk",
 }
 _SOURCES = ("shopify", "chatwoot", "ga4")
 
@@ -194,7 +194,7 @@ def setting_groups(settings: Settings) -> list[SettingGroup]:
         groups.append(
             SettingGroup(
                 kpi,
-                _TITLES.get(kpi, kpi),
+                f"{TILE_TITLES[kpi]} — {_MEASURES[kpi]}",
                 _model_rows(settings, model, ("kpis", key)),
                 kpi=kpi,
                 unit=_UNITS.get(kpi, ""),

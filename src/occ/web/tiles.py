@@ -19,6 +19,7 @@ from markupsafe import Markup
 from pydantic_core import to_json
 from sqlalchemy import Connection, select
 
+from occ.contracts.kpis import TILE_TITLES
 from occ.decisions.actions import (
     DecisionMark,
     SuggestedAction,
@@ -35,14 +36,6 @@ from occ.web.charts import BandPoint, sparkline
 __all__ = ["KPI_ORDER", "TILE_TITLES", "DashboardCache", "RunView", "TileView", "build_run_view"]
 
 KPI_ORDER = tuple(KPI_FACTS)
-TILE_TITLES = {
-    "sales_delta": "Sales Pulse",
-    "sla_breach_rate": "CX Escalations",
-    "traffic_anomalies": "SEO & Content Watch",
-    "inventory_cover": "Inventory Heatmap",
-    "fulfillment_issue_rate": "Fulfillment",
-    "unsellable_traffic": "Unsellable Traffic",
-}
 SOURCES = {
     "sales_delta": "shopify",
     "sla_breach_rate": "chatwoot",
