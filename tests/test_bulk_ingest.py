@@ -4,6 +4,7 @@ path stores — same rows, same quarantine with file:line, same drift — on SQL
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -282,12 +283,24 @@ def test_units_sold_summed_by_the_database_give_the_same_cover(engine: Engine) -
     }  # fmt: skip
 
 
-def test_batches_json_cannot_carry_exactly_stay_tuples() -> None:
-    plain = row_batch([("a", 1), ("b", 2**63 - 1)], "sqlite", (1,))
-    assert plain.json is not None and plain.count == 2
-    assert row_batch([("a", 2**63)], "sqlite", (1,)).json is None  # SQLite would store a float
-    assert row_batch([("a\x00b", 1)], "sqlite", (1,)).json is None  # json_extract stops at NUL
-    assert row_batch([("a", 1)], "postgresql", (1,)).rows == [("a", 1)]
+def test_sqlite_batches_travel_as_images_unless_sqlite_cannot_bind_them() -> None:
+    batch = row_batch([("a", 1), ("b", 2**63 - 1), ("c\x00d", None)], "sqlite")
+    assert batch.image is not None and batch.count == 3 and not batch.rows
+    too_big = row_batch([("a", 2**63)], "sqlite")  # beyond SQLite's 64-bit integers
+    assert too_big.image is None and too_big.rows == [("a", 2**63)]
+    assert row_batch([("a", 1)], "postgresql").rows == [("a", 1)]
+
+
+def test_a_batch_image_is_released_after_its_statement(tmp_path: Path) -> None:
+    engine = open_store(f"sqlite:///{tmp_path / 'image.db'}")
+    variant_row = (SHOP, "v1", "SKU-1", "Default", "Hose", "hose", 3, "DENY", True, "9.50")
+    with engine.begin() as connection:
+        rows.write_variants(connection, row_batch([variant_row], "sqlite"))
+        left = connection.exec_driver_sql("SELECT count(*) FROM occ_batch.r").scalar_one()
+        stored = connection.exec_driver_sql("SELECT * FROM shopify_variant").all()
+    engine.dispose()
+    assert left == 0
+    assert [tuple(row) for row in stored] == [(*variant_row[:8], 1, "9.50")]
 
 
 def test_a_nul_character_survives_the_bulk_path_on_sqlite(tmp_path: Path) -> None:
@@ -338,3 +351,39 @@ def test_the_refresh_inventory_kpi_equals_the_metric_over_every_order(
         "gid://shopify/ProductVariant/1": 2 + 6 + 5,
         "gid://shopify/ProductVariant/2": 1 + 3 + 5,
     }
+
+
+def test_file_lines_read_where_they_are_validated_match_records_read_here(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A recorded file goes to the workers as chunks of raw lines; any other iterable as
+    records. Line endings, blank lines, bytes that are not UTF-8 and a last line without its
+    newline come out the same both ways, located by their line number in the file."""
+    folder = write_folder(tmp_path / "rec", orders=[])
+    good = [json.dumps(order(n, ago(NOW, hours=n), f"{n}.00")).encode() for n in range(1, 5)]
+    odd = json.dumps(order(9, ago(NOW, hours=9), "9.00")).replace('"#9"', '"#\xff9"')
+    (folder / "shopify" / "orders.jsonl").write_bytes(
+        good[0] + b"\r\n"  # 1
+        + b"\n"  # 2: blank
+        + b"  \t\r\n"  # 3: blank
+        + odd.encode("latin-1") + b"\n"  # 4: not UTF-8
+        + good[1] + b"\n"  # 5
+        + b"{broken\n"  # 6
+        + good[2] + b"\n"  # 7
+        + good[3]  # 8: no newline at the end
+    )  # fmt: skip
+    stream = "shopify.orders"
+    file_records = recorded_payloads(folder).streams[stream]
+    assert file_records is not None
+    with engine.begin() as connection:
+        chunked = ingest_stream(connection, SHOP, stream, file_records, workers=2, batch_size=3)
+        listed = ingest_stream(connection, SHOP, stream, list(file_records), workers=0)
+    assert chunked.as_dict() == listed.as_dict()
+    assert (chunked.read, chunked.stored) == (6, 4)
+    assert [q.location for q in chunked.quarantined] == [
+        "shopify/orders.jsonl:4",
+        "shopify/orders.jsonl:6",
+    ]
+    assert chunked.quarantined[0].reason.startswith("not UTF-8 text")
+    assert chunked.quarantined[1].reason.startswith("malformed JSON")
+    assert chunked.quarantined[1].raw == "{broken"

@@ -44,6 +44,7 @@ from occ.contracts.shopify import (
 )
 from occ.refresh.normalize import conversation_rows, message_row, order_rows, variant_row
 from occ.sources.base import STREAMS, RawRecord
+from occ.sources.jsonl import JsonLinesFile, LineChunk
 from occ.store import records as store
 from occ.store import rows
 from occ.store.runs import DriftObservation, Quarantined
@@ -58,6 +59,7 @@ _MAX_WORKERS = 3
 # while this process writes, few enough to bound the memory.
 _QUEUED_PER_WORKER = 2
 _WORKER_NICENESS = 5
+_WORKER_GC_THRESHOLD = 100_000
 _TYPE_ERRORS = ("_type", "_parsing", "value_error")
 
 # What one batch becomes: the stream's main rows and their child rows (line items of orders,
@@ -162,10 +164,11 @@ def _unknown_enum(
 
 
 def _order(shop: str, node: Any, values: DriverValues, drift: Counter[Any]) -> _RecordRows:
-    _unknown_enum(
-        drift, "shopify.orders", "displayFulfillmentStatus", node.displayFulfillmentStatus,
-        FULFILLMENT_STATUSES,
-    )  # fmt: skip
+    if node.displayFulfillmentStatus not in FULFILLMENT_STATUSES:  # checked here: per order
+        _unknown_enum(
+            drift, "shopify.orders", "displayFulfillmentStatus", node.displayFulfillmentStatus,
+            FULFILLMENT_STATUSES,
+        )  # fmt: skip
     order, lines = order_rows(shop, node, values)
     return node.id, order, lines
 
@@ -212,42 +215,36 @@ class _RecordStream:
     model: type[BaseModel]
     rows: Callable[[str, Any, DriverValues, Counter[Any]], _RecordRows]
     write: Callable[[Connection, _Tables], int]
-    integers: tuple[tuple[int, ...], tuple[int, ...]]  # integer columns: main rows, children
 
 
 _RECORD_STREAMS: dict[str, _RecordStream] = {
-    "shopify.orders": _RecordStream(
-        OrderNode, _order, _write_orders, (rows.ORDER_INTEGERS, rows.LINE_ITEM_INTEGERS)
-    ),
-    "shopify.variants": _RecordStream(
-        ProductVariantNode, _variant, _write_variants, (rows.VARIANT_INTEGERS, ())
-    ),
-    "chatwoot.conversations": _RecordStream(
-        ConversationNode,
-        _conversation,
-        _write_conversations,
-        (rows.CONVERSATION_INTEGERS, rows.MESSAGE_INTEGERS),
-    ),
-    "chatwoot.messages": _RecordStream(
-        MessageNode, _message, _write_messages, (rows.MESSAGE_INTEGERS, ())
-    ),
+    "shopify.orders": _RecordStream(OrderNode, _order, _write_orders),
+    "shopify.variants": _RecordStream(ProductVariantNode, _variant, _write_variants),
+    "chatwoot.conversations": _RecordStream(ConversationNode, _conversation, _write_conversations),
+    "chatwoot.messages": _RecordStream(MessageNode, _message, _write_messages),
 }
 
 
 # --- one batch: validated wherever it runs, written here ----------------------------------
 
 
+# A batch as it travels to where it is validated: records, or whole lines of a file (split
+# and decoded where they are validated, so that this process does not touch each line).
+_RawBatch = list[RawRecord] | LineChunk
+
+
 @dataclass
 class _Batch:
-    """What one batch of texts became: rows of the valid records, problems by position."""
+    """What one batch became: rows of the valid records, the records read, the problems."""
 
     tables: _Tables
-    problems: list[tuple[int, str]]
+    read: int
+    problems: list[tuple[str, str, str]]  # location, reason, raw text; in record order
     drift: Counter[DriftObservation]
 
 
-def _validate_batch(stream: str, shop: str, dialect: str, texts: list[str | None]) -> _Batch:
-    """Validate the JSON ``texts`` of one batch (None: unreadable, quarantined by the caller).
+def _validate_batch(stream: str, shop: str, dialect: str, raw: _RawBatch) -> _Batch:
+    """Validate the records of one batch and turn the valid ones into driver rows.
 
     Each model becomes plain row tuples at once, so that a batch keeps no model alive: a
     batch of live pydantic models makes the cyclic garbage collector rescan the whole heap.
@@ -258,36 +255,56 @@ def _validate_batch(stream: str, shop: str, dialect: str, texts: list[str | None
     # What model_validate_json calls, without its per-call Python wrapper.
     validate = spec.model.__pydantic_validator__.validate_json
     to_rows = spec.rows
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[str, str, str]] = []
     drift: Counter[DriftObservation] = Counter()
     main: dict[Any, Row] = {}
     children: dict[Any, list[Row]] = {}
-    for position, text in enumerate(texts):
-        if text is None:
-            continue
-        try:
-            node = validate(text)
-        except ValidationError as exc:
-            problems.append((position, _reason(exc)))
-            drift.update(_schema_drift(exc, source, stream))
-            continue
+
+    def accept(node: Any) -> None:
         # The same object twice in one batch (re-recorded) is one record: the last one wins.
         key, row, child_rows = to_rows(shop, node, values, drift)
         main[key] = row
         children[key] = child_rows
-    main_integers, child_integers = spec.integers
-    tables = (
-        row_batch(list(main.values()), dialect, main_integers),
-        row_batch([row for group in children.values() for row in group], dialect, child_integers),
+
+    def check(record: RawRecord) -> None:
+        if record.error is not None:
+            problems.append((record.location, record.error, record.text))
+            return
+        try:
+            node = validate(record.text)
+        except ValidationError as exc:
+            problems.append((record.location, _reason(exc), record.text))
+            drift.update(_schema_drift(exc, source, stream))
+            return
+        accept(node)
+
+    if not isinstance(raw, LineChunk):
+        for record in raw:
+            check(record)
+        return _Batch(_tables(main, children, dialect), len(raw), problems, drift)
+    read = 0
+    for number, line in raw.lines():
+        read += 1
+        try:  # the bytes as they are: pydantic refuses what is not UTF-8 JSON
+            node = validate(line)
+        except ValidationError:
+            check(raw.record(number, line))  # the same record, located and decoded
+            continue
+        accept(node)
+    return _Batch(_tables(main, children, dialect), read, problems, drift)
+
+
+def _tables(main: dict[Any, Row], children: dict[Any, list[Row]], dialect: str) -> _Tables:
+    return (
+        row_batch(list(main.values()), dialect),
+        row_batch([row for group in children.values() for row in group], dialect),
     )
-    return _Batch(tables, problems, drift)
 
 
-def _texts(raw: list[RawRecord]) -> list[str | None]:
-    return [record.text if record.error is None else None for record in raw]
-
-
-def _raw_batches(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRecord]]:
+def _raw_batches(records: Iterable[RawRecord], size: int) -> Iterator[_RawBatch]:
+    if isinstance(records, JsonLinesFile):
+        yield from records.chunks(size)
+        return
     iterator = iter(records)
     while batch := list(islice(iterator, size)):
         yield batch
@@ -296,6 +313,9 @@ def _raw_batches(records: Iterable[RawRecord], size: int) -> Iterator[list[RawRe
 def _worker_started() -> None:
     # Everything imported so far lives as long as the worker: keep the collector off it.
     gc.freeze()
+    # A batch allocates a few hundred thousand acyclic objects, freed by reference counting:
+    # collecting the young generation every 700 of them is wasted work.
+    gc.set_threshold(_WORKER_GC_THRESHOLD)
     # This process's inserts are the pipeline's narrowest stage: let it have a core first.
     os.nice(_WORKER_NICENESS)
 
@@ -341,19 +361,15 @@ def _ingest_records(
     source = STREAMS[stream_name]
     dialect = connection.dialect.name
 
-    def write(raw: list[RawRecord], batch: _Batch) -> None:
-        report.read += len(raw)
-        unreadable = [(i, r.error) for i, r in enumerate(raw) if r.error is not None]
-        for position, reason in sorted([*unreadable, *batch.problems]):
-            record = raw[position]
-            report.quarantined.append(
-                Quarantined(source, stream_name, record.location, str(reason), record.text)
-            )
+    def write(batch: _Batch) -> None:
+        report.read += batch.read
+        for location, reason, text in batch.problems:
+            report.quarantined.append(Quarantined(source, stream_name, location, reason, text))
         report.drift.update(batch.drift)
         report.stored += spec.write(connection, batch.tables)
 
-    def here(raw: list[RawRecord]) -> None:
-        write(raw, _validate_batch(stream_name, shop, dialect, _texts(raw)))
+    def here(raw: _RawBatch) -> None:
+        write(_validate_batch(stream_name, shop, dialect, raw))
 
     batches = _raw_batches(records, batch_size)
     head = list(islice(batches, 2))
@@ -363,21 +379,20 @@ def _ingest_records(
         for raw in stream:
             here(raw)
         return
-    # Raw batches not yet written, oldest first, each with its worker's future once submitted.
-    ahead: deque[tuple[list[RawRecord], Future[_Batch] | None]] = deque()
+    # Batches not yet written, oldest first, each with its worker's future once submitted.
+    ahead: deque[tuple[_RawBatch, Future[_Batch] | None]] = deque()
 
     def write_oldest(keep: int) -> None:
         while len(ahead) > keep:
-            raw, future = ahead[0]
+            future = ahead[0][1]
             assert future is not None
-            write(raw, future.result())
+            write(future.result())
             ahead.popleft()
 
     try:
         for raw in stream:
-            ahead.append((raw, None))
-            texts = _texts(raw)
-            ahead[-1] = (raw, pool.submit(_validate_batch, stream_name, shop, dialect, texts))
+            ahead.append((raw, None))  # kept for the fallback below should the submit fail
+            ahead[-1] = (raw, pool.submit(_validate_batch, stream_name, shop, dialect, raw))
             write_oldest(_QUEUED_PER_WORKER * workers)
         write_oldest(0)
     except BrokenProcessPool:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from occ.errors import InputFileError
 from occ.sources.base import RawRecord, SourcePayloads
+from occ.sources.jsonl import JsonLinesFile, decode_record, unreadable_file
 
 __all__ = ["STREAM_FILES", "recorded_payloads"]
 
@@ -30,33 +31,12 @@ STREAM_FILES: dict[str, str] = {
 }
 
 
-def _decode(raw: bytes, location: str) -> RawRecord:
-    try:
-        return RawRecord(location, raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        return RawRecord(location, raw.decode("utf-8", "replace"), error=f"not UTF-8 text: {exc}")
-
-
-def _unreadable(path: Path, exc: OSError) -> InputFileError:
-    return InputFileError(f"cannot read {path}: {exc.strerror}; check the file and its permissions")
-
-
-def _jsonl(path: Path, name: str) -> Iterator[RawRecord]:
-    try:
-        with path.open("rb") as lines:
-            for number, line in enumerate(lines, start=1):
-                if line.strip():
-                    yield _decode(line.rstrip(b"\r\n"), f"{name}:{number}")
-    except OSError as exc:
-        raise _unreadable(path, exc) from exc
-
-
 def _whole(path: Path, name: str) -> Iterator[RawRecord]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise _unreadable(path, exc) from exc
-    yield _decode(raw, name)
+        raise unreadable_file(path, exc) from exc
+    yield decode_record(raw, name)
 
 
 def recorded_payloads(folder: Path) -> SourcePayloads:
@@ -72,16 +52,16 @@ def recorded_payloads(folder: Path) -> SourcePayloads:
         )
     shop_path = folder / "shop.json"
     try:
-        shop = _decode(shop_path.read_bytes(), "shop.json") if shop_path.is_file() else None
+        shop = decode_record(shop_path.read_bytes(), "shop.json") if shop_path.is_file() else None
     except OSError as exc:
-        raise _unreadable(shop_path, exc) from exc
+        raise unreadable_file(shop_path, exc) from exc
     streams: dict[str, Iterable[RawRecord] | None] = {}
     for stream, name in STREAM_FILES.items():
         path = folder / name
         if not path.is_file():
             streams[stream] = None
         elif name.endswith(".jsonl"):
-            streams[stream] = _jsonl(path, name)
+            streams[stream] = JsonLinesFile(path, name)
         else:
             streams[stream] = _whole(path, name)
     return SourcePayloads(kind="recorded", name=f"dir:{folder}", shop=shop, streams=streams)

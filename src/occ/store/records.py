@@ -560,8 +560,8 @@ def upsert_orders(
         line_table.extend(line_rows)
     return rows.write_orders(
         connection,
-        row_batch(order_table, dialect, rows.ORDER_INTEGERS),
-        row_batch(line_table, dialect, rows.LINE_ITEM_INTEGERS),
+        row_batch(order_table, dialect),
+        row_batch(line_table, dialect),
         replace_lines=replace_lines,
     )
 
@@ -570,7 +570,7 @@ def upsert_variants(connection: Connection, shop: str, variants: Sequence[Varian
     dialect = connection.dialect.name
     values = driver_values(dialect)
     table = [rows.variant_row(shop, variant, values) for variant in variants]
-    return rows.write_variants(connection, row_batch(table, dialect, rows.VARIANT_INTEGERS))
+    return rows.write_variants(connection, row_batch(table, dialect))
 
 
 def upsert_conversations(
@@ -580,7 +580,7 @@ def upsert_conversations(
     dialect = connection.dialect.name
     values = driver_values(dialect)
     table = [rows.conversation_rows(shop, c, values)[0] for c in conversations]
-    batch = row_batch(table, dialect, rows.CONVERSATION_INTEGERS)
+    batch = row_batch(table, dialect)
     return rows.write_conversations(connection, batch)
 
 
@@ -588,7 +588,7 @@ def upsert_messages(connection: Connection, shop: str, messages: Sequence[Messag
     dialect = connection.dialect.name
     values = driver_values(dialect)
     table = [rows.message_row(shop, message, values) for message in messages]
-    return rows.write_messages(connection, row_batch(table, dialect, rows.MESSAGE_INTEGERS))
+    return rows.write_messages(connection, row_batch(table, dialect))
 
 
 def upsert_landing_page_days(
@@ -605,7 +605,7 @@ def upsert_landing_page_days(
         connection,
         _PAGES,
         ("shop_domain", "landing_page", "day", "sessions"),
-        row_batch(table, dialect, (3,)),  # sessions
+        row_batch(table, dialect),
         ("shop_domain", "landing_page", "day"),
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import Connection, Integer, Table
+from sqlalchemy import Connection, Table
 
 from occ.contracts.records import ConversationRecord, MessageRecord, OrderRecord, VariantRecord
 from occ.store.tables import (
@@ -20,19 +20,14 @@ from occ.store.tables import (
     ShopifyOrder,
     ShopifyVariant,
 )
-from occ.store.upsert import DriverValues, Row, RowBatch, insert_new, upsert_batch
+from occ.store.upsert import DriverValues, Row, RowBatch, insert_new, loaded_batch, upsert_batch
 
 __all__ = [
     "CONVERSATION_COLUMNS",
-    "CONVERSATION_INTEGERS",
     "LINE_ITEM_COLUMNS",
-    "LINE_ITEM_INTEGERS",
     "MESSAGE_COLUMNS",
-    "MESSAGE_INTEGERS",
     "ORDER_COLUMNS",
-    "ORDER_INTEGERS",
     "VARIANT_COLUMNS",
-    "VARIANT_INTEGERS",
     "conversation_rows",
     "message_row",
     "order_rows",
@@ -109,18 +104,6 @@ MESSAGE_COLUMNS = (
     "sender_name",
     "content",
 )
-
-
-def _integers(table: Table, columns: tuple[str, ...]) -> tuple[int, ...]:
-    return tuple(i for i, name in enumerate(columns) if isinstance(table.c[name].type, Integer))
-
-
-# Positions of the integer columns in each table's rows (see occ.store.upsert.row_batch).
-ORDER_INTEGERS = _integers(_ORDERS, ORDER_COLUMNS)
-LINE_ITEM_INTEGERS = _integers(_LINES, LINE_ITEM_COLUMNS)
-VARIANT_INTEGERS = _integers(_VARIANTS, VARIANT_COLUMNS)
-CONVERSATION_INTEGERS = _integers(_CONVERSATIONS, CONVERSATION_COLUMNS)
-MESSAGE_INTEGERS = _integers(_MESSAGES, MESSAGE_COLUMNS)
 
 
 def order_rows(shop: str, order: OrderRecord, values: DriverValues) -> tuple[Row, list[Row]]:
@@ -229,13 +212,12 @@ def write_orders(
 
 
 def _delete_lines(connection: Connection, orders: RowBatch) -> None:
-    if orders.json is not None:
-        connection.exec_driver_sql(
-            "DELETE FROM shopify_line_item WHERE (shop_domain, order_id) IN "
-            "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-            "FROM json_each(?))",
-            (orders.json,),
-        )
+    if orders.image is not None:
+        with loaded_batch(connection, orders) as table:
+            connection.exec_driver_sql(
+                "DELETE FROM shopify_line_item WHERE (shop_domain, order_id) IN "
+                f"(SELECT c0, c1 FROM {table})"  # the first two columns of ORDER_COLUMNS
+            )
         return
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(

@@ -10,10 +10,11 @@ Two entry points:
   :class:`DriverValues` of a dialect convert Python values exactly as ``UtcDateTime``,
   ``DecimalText``, ``Date`` and ``JSON`` bind them, so both paths store identical values.
 
-On SQLite a batch travels as one JSON array text and is inserted with one
-``INSERT … SELECT … FROM json_each(?)``: SQLite unpacks it in C, and the statement releases
-the GIL for its whole run instead of once per row (an ``executemany`` in a process whose other
-threads are busy waits for the GIL after every row). Elsewhere it is an ``executemany``.
+On SQLite a batch travels as a serialized SQLite database (an *image*, built wherever the rows
+were made, possibly in another process) whose one table holds the rows: the writing connection
+loads it into an attached in-memory schema and copies it with one ``INSERT … SELECT``, so
+that no value is bound or parsed one by one where the store is written. Elsewhere it is an
+``executemany``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -38,6 +39,7 @@ __all__ = [
     "bulk_load",
     "driver_values",
     "insert_new",
+    "loaded_batch",
     "row_batch",
     "upsert_batch",
     "upsert_rows",
@@ -47,9 +49,11 @@ _CHUNK = 5_000
 # SQLite page cache while bulk loading (negative: KiB). The default 2 MiB spills the pages of
 # a large transaction to the WAL over and over; this bounds the extra memory at 128 MiB.
 _BULK_CACHE_KIB = -131_072
-# json_each and json_extract are built into every SQLite from 3.38 on.
-_SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38, 0)
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# Serialized databases need Python 3.11's sqlite3 on an SQLite built with them (the default).
+_SQLITE_IMAGES = hasattr(sqlite3.Connection, "deserialize")
+# Where a batch image is loaded on the writing connection, and its table.
+_BATCH_SCHEMA = "occ_batch"
+_BATCH_TABLE = f"{_BATCH_SCHEMA}.r"
 
 Row = tuple[Any, ...]
 
@@ -149,31 +153,69 @@ def bulk_load(connection: Connection) -> Iterator[None]:
 
 @dataclass(frozen=True, slots=True)
 class RowBatch:
-    """Driver rows for one table: as tuples, or (SQLite) as one JSON array of row arrays."""
+    """Driver rows for one table: as tuples, or (SQLite) as a serialized database image."""
 
     count: int
     rows: Sequence[Row] = ()
-    json: str | None = None
+    image: bytes | None = None
 
 
-def row_batch(rows: Sequence[Row], dialect: str, integers: Sequence[int] = ()) -> RowBatch:
+def _image(rows: Sequence[Row]) -> bytes:
+    width = len(rows[0])
+    with closing(sqlite3.connect(":memory:")) as database:
+        columns = ", ".join(f"c{i}" for i in range(width))
+        database.execute(f"CREATE TABLE r ({columns})")  # no types: values kept as bound
+        database.executemany(f"INSERT INTO r VALUES ({', '.join(['?'] * width)})", rows)
+        database.commit()
+        return database.serialize()
+
+
+def row_batch(rows: Sequence[Row], dialect: str) -> RowBatch:
     """Package ``rows`` for :func:`upsert_batch` on ``dialect`` (cheap to send to a process).
 
-    ``integers`` are the positions of the integer columns. A batch that JSON cannot carry to
-    SQLite exactly — an integer beyond 64 bits (SQLite would store it as a float) or a NUL
-    character in a text — stays tuples: the driver then stores it, or refuses it, as ever.
+    On SQLite the rows are bound once, here, into an image. Rows that SQLite cannot bind (an
+    integer beyond 64 bits, a type it does not know) stay tuples: the writing connection then
+    stores or refuses them as ever.
     """
-    if dialect != "sqlite" or not _SQLITE_JSON or not rows:
+    if dialect != "sqlite" or not _SQLITE_IMAGES or not rows:
         return RowBatch(len(rows), rows=rows)
-    for position in integers:
-        values = [row[position] for row in rows if row[position] is not None]
-        if values and (max(values) > _INT64_MAX or min(values) < _INT64_MIN):
-            return RowBatch(len(rows), rows=rows)
-    # ensure_ascii=False: text reaches SQLite as the UTF-8 it is, with no \\u escapes.
-    text = json.dumps(rows, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    if "\\u0000" in text:  # json_extract cuts a text at an escaped NUL
+    try:
+        return RowBatch(len(rows), image=_image(rows))
+    except (OverflowError, sqlite3.Error):
         return RowBatch(len(rows), rows=rows)
-    return RowBatch(len(rows), json=text)
+
+
+def _empty_image() -> bytes:
+    """The smallest image: one page (an empty database has none to serialize)."""
+    if not _SQLITE_IMAGES:
+        return b""
+    with closing(sqlite3.connect(":memory:")) as database:
+        database.execute("PRAGMA page_size = 512")
+        database.execute("CREATE TABLE r (c0)")
+        return database.serialize()
+
+
+_EMPTY_IMAGE = _empty_image()
+
+
+@contextmanager
+def loaded_batch(connection: Connection, batch: RowBatch) -> Iterator[str]:
+    """Load the image of ``batch`` on ``connection``; yields the table that holds its rows.
+
+    The schema is attached once per connection (SQLite allows that inside a transaction) and
+    emptied again on exit, so that no batch outlives its statements.
+    """
+    assert batch.image is not None
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    attached = connection.exec_driver_sql("PRAGMA database_list").fetchall()
+    if _BATCH_SCHEMA not in {row[1] for row in attached}:
+        connection.exec_driver_sql(f"ATTACH DATABASE ':memory:' AS {_BATCH_SCHEMA}")
+    driver.deserialize(batch.image, name=_BATCH_SCHEMA)
+    try:
+        yield _BATCH_TABLE
+    finally:
+        driver.deserialize(_EMPTY_IMAGE, name=_BATCH_SCHEMA)
 
 
 @cache
@@ -184,7 +226,7 @@ def _insert_sql(
     columns: tuple[str, ...],
     keys: tuple[str, ...],
     update: bool,
-    from_json: bool,
+    from_image: bool,
 ) -> str:
     preparer = (sqlite if dialect == "sqlite" else postgresql).dialect().identifier_preparer
     quote = preparer.quote
@@ -194,10 +236,9 @@ def _insert_sql(
         f"{quote(column)} = excluded.{quote(column)}" for column in columns if column not in keys
     )
     action = f"DO UPDATE SET {updates}" if update and updates else "DO NOTHING"
-    if from_json:
+    if from_image:
         # WHERE true: SQLite's parser needs it before ON CONFLICT in an INSERT … SELECT.
-        values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
-        source = f"SELECT {values} FROM json_each(?) WHERE true"
+        source = f"SELECT * FROM {_BATCH_TABLE} WHERE true"
     elif paramstyle == "qmark":
         source = f"VALUES ({', '.join(['?'] * len(columns))})"
     elif paramstyle in ("format", "pyformat"):
@@ -225,10 +266,11 @@ def _insert(
         tuple(columns),
         tuple(keys),
         update,
-        batch.json is not None,
+        batch.image is not None,
     )
-    if batch.json is not None:
-        return connection.exec_driver_sql(sql, (batch.json,)).rowcount
+    if batch.image is not None:
+        with loaded_batch(connection, batch):
+            return connection.exec_driver_sql(sql).rowcount
     changed = 0
     for start in range(0, batch.count, _CHUNK):
         chunk = list(batch.rows[start : start + _CHUNK])
