@@ -8,11 +8,15 @@ quarantined and reported as drift (the upstream schema moved).
 Records are handled in batches: each batch is validated and turned into the store's driver
 rows (:mod:`occ.store.rows`), then written through the caller's connection, inside its
 transaction. A large stream (more than one batch) is validated by worker processes (one per
-core), a few batches ahead, while this process reads the source and writes the batches
-already validated: on a first load validation costs more than the inserts, and the inserts
-cannot leave the transaction's connection. Batches are written in stream order and workers
-only validate, so the outcome (rows, quarantine, drift) is the same as validating here, and a
-failure anywhere still leaves nothing written.
+core), a few batches ahead, while this process writes the batches already validated: on a
+first load validation costs far more than the inserts, and the inserts cannot leave the
+transaction's connection. A recorded JSON-lines file travels to the workers as chunks of raw
+lines (:class:`occ.sources.jsonl.LineChunk`), which they split, decode and locate
+themselves; on SQLite a batch comes back as a serialized database image
+(:func:`occ.store.upsert.row_batch`), so this process neither touches each line nor binds
+each value. Batches are written in stream order and workers only validate, so the outcome
+(rows, quarantine, drift) is the same as validating here, and a failure anywhere still
+leaves nothing written.
 """
 
 from __future__ import annotations
