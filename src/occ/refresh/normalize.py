@@ -102,38 +102,44 @@ def order_record(node: OrderNode) -> OrderRecord:
 
 
 def order_rows(shop: str, node: OrderNode, values: DriverValues) -> tuple[Row, list[Row]]:
-    """``order_record(node)`` as the store's order row and line-item rows."""
+    """``order_record(node)`` as the store's order row and line-item rows.
+
+    Spelled for speed (the bulk load runs it a million times): no converter call for a
+    missing timestamp, one attribute lookup per nested object.
+    """
     timestamp, money = values.timestamp, values.money
     order_id = node.id
     total = node.currentTotalPriceSet.shopMoney
-    return (
-        (
-            shop,
-            order_id,
-            node.name,
-            timestamp(node.createdAt),
-            timestamp(node.updatedAt),
-            timestamp(node.cancelledAt),
-            node.test,
-            node.displayFulfillmentStatus,
-            node.displayFinancialStatus,
-            money(total.amount),
-            total.currencyCode,
-        ),
-        [
+    updated, cancelled = node.updatedAt, node.cancelledAt
+    lines: list[Row] = []
+    for position, line in enumerate(node.lineItems):
+        variant = line.variant
+        lines.append(
             (
                 shop,
                 order_id,
                 _line_item_id(order_id, position, line),
-                line.variant.id if line.variant else None,
+                None if variant is None else variant.id,
                 line.sku or None,
                 line.title,
                 line.quantity,
                 money(line.discountedTotalSet.shopMoney.amount),
             )
-            for position, line in enumerate(node.lineItems)
-        ],
+        )
+    order = (
+        shop,
+        order_id,
+        node.name,
+        timestamp(node.createdAt),
+        None if updated is None else timestamp(updated),
+        None if cancelled is None else timestamp(cancelled),
+        node.test,
+        node.displayFulfillmentStatus,
+        node.displayFinancialStatus,
+        money(total.amount),
+        total.currencyCode,
     )
+    return order, lines
 
 
 def variant_record(node: ProductVariantNode) -> VariantRecord:
