@@ -166,6 +166,19 @@ def test_status_words(tmp_path: Path, alias: str, word: str, expected: str) -> N
     assert outcome(tmp_path, {alias: word}) == expected
 
 
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        *[(w, "success") for w in ("Success", "OK", "SYNCED", "sUcCeSs", " Completed")],
+        *[(w, "failure") for w in ("Failed", "ERROR", "Timed_Out", "Rejected ", "fAtAl")],
+        ("Pending", "unknown"),
+    ],
+)
+def test_status_words_in_any_case(tmp_path: Path, word: str, expected: str) -> None:
+    """The usual spellings take a shortcut; every other one is trimmed and lowered."""
+    assert outcome(tmp_path, {"status": word}) == expected
+
+
 @pytest.mark.parametrize("alias", ["statusCode", "httpStatus", "response.status"])
 @pytest.mark.parametrize(
     ("code", "expected"),

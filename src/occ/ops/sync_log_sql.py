@@ -169,15 +169,18 @@ def _path_value(path: str, reader_type: str) -> str:
         node = node.children[part]
         expr = f"{expr}.{_ident(part)}"
         rest = parts[index + 1 :]
+        # JSON functions only on the lines that have the key: the rest skip them.
         if node.sql_type == "JSON" and rest:
             text = f"({expr} ->> {sql_string('$.' + '.'.join(_ident(p) for p in rest))})"
-            return text if reader_type == "VARCHAR" else f"TRY_CAST({text} AS {reader_type})"
+            value = text if reader_type == "VARCHAR" else f"TRY_CAST({text} AS {reader_type})"
+            return f"CASE WHEN {expr} IS NOT NULL THEN {value} END"
         if node.sql_type == "JSON" and node.leaf != "JSON":
             # Read as JSON because it is also a parent: only a scalar of this type counts.
             scalar = "'VARCHAR'" if reader_type == "VARCHAR" else "'BIGINT', 'UBIGINT', 'DOUBLE'"
             text = f"({expr} ->> '$')"
             value = text if reader_type == "VARCHAR" else f"TRY_CAST({text} AS {reader_type})"
-            return f"CASE WHEN json_type({expr}) IN ({scalar}) THEN {value} END"
+            kind = f"{expr} IS NOT NULL AND json_type({expr}) IN ({scalar})"
+            return f"CASE WHEN {kind} THEN {value} END"
     return expr
 
 
@@ -189,6 +192,11 @@ def _first(field: str) -> str:
 
 def _words(words: tuple[str, ...]) -> str:
     return ", ".join(sql_string(word) for word in words)
+
+
+def _spellings(words: tuple[str, ...]) -> tuple[str, ...]:
+    """``words`` as exports write them: lower case, upper case, capitalised."""
+    return tuple(dict.fromkeys(w for word in words for w in (word, word.upper(), word.title())))
 
 
 def _reader(path_literal: str) -> str:
@@ -250,6 +258,9 @@ WITH events AS (
         WHEN unparsed THEN {SKIPPED}
         WHEN flag = 'true' THEN {SUCCESS}
         WHEN flag = 'false' THEN {FAILURE}
+        -- The usual spellings compare as they are; only the rest is trimmed and lowered.
+        WHEN status IN ({_words(_spellings(SUCCESS_STATUSES))}) THEN {SUCCESS}
+        WHEN status IN ({_words(_spellings(FAILURE_STATUSES))}) THEN {FAILURE}
         WHEN lower(trim(status)) IN ({_words(SUCCESS_STATUSES)}) THEN {SUCCESS}
         WHEN lower(trim(status)) IN ({_words(FAILURE_STATUSES)}) THEN {FAILURE}
         WHEN status_code >= 100 AND status_code < 400 THEN {SUCCESS}
