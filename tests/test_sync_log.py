@@ -448,6 +448,38 @@ def test_a_line_cut_short_at_the_end_is_found_after_the_earlier_ones(tmp_path: P
     }
 
 
+def test_malformed_lines_after_a_line_longer_than_a_megabyte(tmp_path: Path) -> None:
+    """The quick look at the first lines cannot hold such a line; the full read finds them."""
+    path = tmp_path / "events.ndjson"
+    huge = json.dumps({"status": "ok", "message": "x" * 2_000_000})
+    write(path, [{"status": "ok"}, huge, "broken", {"status": "failed"}, '{"status": "fa'])
+    summary = analyze_sync_log(
+        path, failure_rate_alert=0.05, p95_ms_alert=1000, generated_at=GENERATED_AT
+    )
+    assert summary["totals"]["records"] == 3
+    assert summary["parse"] == {
+        "skippedLines": 2,
+        "samples": [{"line": 3, "text": "broken"}, {"line": 5, "text": '{"status": "fa'}],
+    }
+
+
+def test_malformed_lines_only_after_the_first_hundred_thousand(tmp_path: Path) -> None:
+    """Many skipped lines make the quick look at the first lines worth it; it finds none
+    there, and the full read finds the first ones, with their line numbers."""
+    path = tmp_path / "events.ndjson"
+    ok = '{"status": "ok"}\n'
+    bad = "".join(f"bad {n}\n" for n in range(300))
+    path.write_text(ok * 120_000 + bad + ok * 1_000, encoding="utf-8")
+    summary = analyze_sync_log(
+        path, failure_rate_alert=0.05, p95_ms_alert=1000, generated_at=GENERATED_AT
+    )
+    assert summary["totals"]["records"] == 121_000
+    assert summary["parse"]["skippedLines"] == 300
+    assert summary["parse"]["samples"] == [
+        {"line": 120_001 + n, "text": f"bad {n}"} for n in range(10)
+    ]
+
+
 def test_a_byte_order_mark_is_not_a_malformed_line(tmp_path: Path) -> None:
     path = tmp_path / "events.ndjson"
     path.write_bytes(b'\xef\xbb\xbf{"status": "ok"}\nbroken\n{"status": "failed"}\n')

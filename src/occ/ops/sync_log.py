@@ -60,6 +60,8 @@ MEMORY_LIMIT: Final = "200MB"
 THREADS: Final = 2
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _HOUR_MS: Final = 3_600_000
+_PREFIX_LINES: Final = 100_000
+"""Lines the bounded read for malformed lines looks at first (some 17 MB of sync events)."""
 
 
 def analyze_sync_log(
@@ -173,8 +175,9 @@ def _summary(
     connection.execute("SET preserve_insertion_order = false")
     connection.execute(f"CREATE TEMP TABLE agg AS {aggregate_sql(literal, seconds_below)}")
     outcomes = {int(k): int(n) for k, n in connection.execute(OUTCOMES_SQL).fetchall()}
+    lines = sum(outcomes.values())  # every line but the blank ones
     empty, skipped = outcomes.pop(EMPTY, 0), outcomes.pop(SKIPPED, 0)
-    objects, parse = _parse(connection, literal, empty, skipped)
+    objects, parse = _parse(connection, literal, empty, skipped, lines)
     success, failure = outcomes.get(SUCCESS, 0), outcomes.get(FAILURE, 0)
     unknown = outcomes.get(UNKNOWN, 0) + objects
     window = connection.execute(WINDOW_SQL).fetchone() or (None, None)
@@ -277,7 +280,7 @@ def _failure_sample(sample: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parse(
-    connection: duckdb.DuckDBPyConnection, literal: str, empty: int, skipped: int
+    connection: duckdb.DuckDBPyConnection, literal: str, empty: int, skipped: int, lines: int
 ) -> tuple[int, dict[str, Any]]:
     """The ``parse`` section, and how many lines without a known field are objects.
 
@@ -290,16 +293,40 @@ def _parse(
     if empty:
         row = connection.execute(parse_samples_sql(literal, count_non_objects=True)).fetchone()
         non_objects, samples = (min(int(row[0]), empty), row[1] or []) if row else (0, [])
-        lines = [(s["line_number"], s["text"]) for s in samples]
+        found = [(s["line_number"], s["text"]) for s in samples]
     else:
         non_objects = 0
-        # Every malformed line is among the skipped ones: stop once as many are found.
-        query = parse_samples_sql(literal, count_non_objects=False, limit=skipped)
-        lines = [(n, text) for n, text, _ in connection.execute(query).fetchall()]
+        found = [(n, text) for n, text, _ in _first_malformed(connection, literal, skipped, lines)]
     return empty - non_objects, {
         "skippedLines": skipped + non_objects,
-        "samples": [{"line": int(n), "text": text} for n, text in sorted(lines)[:SAMPLE_LIMIT]],
+        "samples": [{"line": int(n), "text": text} for n, text in sorted(found)[:SAMPLE_LIMIT]],
     }
+
+
+def _first_malformed(
+    connection: duckdb.DuckDBPyConnection, literal: str, skipped: int, lines: int
+) -> list[tuple[Any, ...]]:
+    """The first malformed lines, of the ``skipped`` ones among ``lines`` non-blank lines.
+
+    Every malformed line is among the skipped ones, so the read stops once as many are
+    found. When they are likely among the first ``_PREFIX_LINES`` lines (the file is
+    shorter, or the skipped lines, spread evenly, would put them within its first half),
+    the quicker bounded read looks there first; otherwise, or when it does not find them
+    all, the whole file is read (stopping at the last one).
+    """
+    wanted = min(skipped, SAMPLE_LIMIT)
+    if lines <= _PREFIX_LINES or 2 * lines * wanted <= _PREFIX_LINES * skipped:
+        query = parse_samples_sql(
+            literal, count_non_objects=False, limit=skipped, first_lines=_PREFIX_LINES
+        )
+        try:
+            rows = connection.execute(query).fetchall()
+        except duckdb.Error:  # a line longer than the bounded read's buffer
+            rows = []
+        if len(rows) >= wanted:
+            return rows
+    query = parse_samples_sql(literal, count_non_objects=False, limit=skipped)
+    return connection.execute(query).fetchall()
 
 
 def _iso(ms: float | None, *, with_ms: bool = True) -> str | None:
