@@ -463,20 +463,21 @@ def test_malformed_lines_after_a_line_longer_than_a_megabyte(tmp_path: Path) -> 
     }
 
 
-def test_malformed_lines_only_after_the_first_hundred_thousand(tmp_path: Path) -> None:
-    """Many skipped lines make the quick look at the first lines worth it; it finds none
-    there, and the full read finds the first ones, with their line numbers."""
+def test_malformed_lines_only_after_the_first_16_megabytes(tmp_path: Path) -> None:
+    """Many skipped lines make the quick look at the start of the file worth it; it finds
+    none there, and the full read finds the first ones, with their line numbers."""
     path = tmp_path / "events.ndjson"
-    ok = '{"status": "ok"}\n'
+    ok = json.dumps({"status": "ok", "message": "x" * 180}) + "\n"
     bad = "".join(f"bad {n}\n" for n in range(300))
-    path.write_text(ok * 120_000 + bad + ok * 1_000, encoding="utf-8")
+    path.write_text(ok * 100_000 + bad + ok * 1_000, encoding="utf-8")
+    assert path.stat().st_size > 16 * 1024 * 1024 + 300 * 10
     summary = analyze_sync_log(
         path, failure_rate_alert=0.05, p95_ms_alert=1000, generated_at=GENERATED_AT
     )
-    assert summary["totals"]["records"] == 121_000
+    assert summary["totals"]["records"] == 101_000
     assert summary["parse"]["skippedLines"] == 300
     assert summary["parse"]["samples"] == [
-        {"line": 120_001 + n, "text": f"bad {n}"} for n in range(10)
+        {"line": 100_001 + n, "text": f"bad {n}"} for n in range(10)
     ]
 
 
