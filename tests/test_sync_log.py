@@ -166,6 +166,19 @@ def test_status_words(tmp_path: Path, alias: str, word: str, expected: str) -> N
     assert outcome(tmp_path, {alias: word}) == expected
 
 
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        *[(w, "success") for w in ("Success", "OK", "SYNCED", "sUcCeSs", " Completed")],
+        *[(w, "failure") for w in ("Failed", "ERROR", "Timed_Out", "Rejected ", "fAtAl")],
+        ("Pending", "unknown"),
+    ],
+)
+def test_status_words_in_any_case(tmp_path: Path, word: str, expected: str) -> None:
+    """The usual spellings take a shortcut; every other one is trimmed and lowered."""
+    assert outcome(tmp_path, {"status": word}) == expected
+
+
 @pytest.mark.parametrize("alias", ["statusCode", "httpStatus", "response.status"])
 @pytest.mark.parametrize(
     ("code", "expected"),
@@ -433,6 +446,39 @@ def test_a_line_cut_short_at_the_end_is_found_after_the_earlier_ones(tmp_path: P
             {"line": 153, "text": '{"status": "fail'},
         ],
     }
+
+
+def test_malformed_lines_after_a_line_longer_than_a_megabyte(tmp_path: Path) -> None:
+    """The quick look at the first lines cannot hold such a line; the full read finds them."""
+    path = tmp_path / "events.ndjson"
+    huge = json.dumps({"status": "ok", "message": "x" * 2_000_000})
+    write(path, [{"status": "ok"}, huge, "broken", {"status": "failed"}, '{"status": "fa'])
+    summary = analyze_sync_log(
+        path, failure_rate_alert=0.05, p95_ms_alert=1000, generated_at=GENERATED_AT
+    )
+    assert summary["totals"]["records"] == 3
+    assert summary["parse"] == {
+        "skippedLines": 2,
+        "samples": [{"line": 3, "text": "broken"}, {"line": 5, "text": '{"status": "fa'}],
+    }
+
+
+def test_malformed_lines_only_after_the_first_16_megabytes(tmp_path: Path) -> None:
+    """Many skipped lines make the quick look at the start of the file worth it; it finds
+    none there, and the full read finds the first ones, with their line numbers."""
+    path = tmp_path / "events.ndjson"
+    ok = json.dumps({"status": "ok", "message": "x" * 180}) + "\n"
+    bad = "".join(f"bad {n}\n" for n in range(300))
+    path.write_text(ok * 100_000 + bad + ok * 1_000, encoding="utf-8")
+    assert path.stat().st_size > 16 * 1024 * 1024 + 300 * 10
+    summary = analyze_sync_log(
+        path, failure_rate_alert=0.05, p95_ms_alert=1000, generated_at=GENERATED_AT
+    )
+    assert summary["totals"]["records"] == 101_000
+    assert summary["parse"]["skippedLines"] == 300
+    assert summary["parse"]["samples"] == [
+        {"line": 100_001 + n, "text": f"bad {n}"} for n in range(10)
+    ]
 
 
 def test_a_byte_order_mark_is_not_a_malformed_line(tmp_path: Path) -> None:

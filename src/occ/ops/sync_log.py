@@ -60,6 +60,9 @@ MEMORY_LIMIT: Final = "200MB"
 THREADS: Final = 2
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _HOUR_MS: Final = 3_600_000
+_QUICK_BYTES: Final = 16 * 1024 * 1024
+"""Bytes at the start of the file the quick read for malformed lines looks at."""
+_COMPRESSED: Final = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")  # gzip, zstd
 
 
 def analyze_sync_log(
@@ -91,7 +94,7 @@ def analyze_sync_log(
     with _connection() as (connection, workdir):
         try:
             literal = sql_string(_safe_path(path, workdir))
-            summary = _summary(connection, literal, seconds_below)
+            summary = _summary(connection, literal, seconds_below, path)
         except duckdb.Error as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InputFileError(
@@ -167,14 +170,15 @@ def _connection() -> Iterator[tuple[duckdb.DuckDBPyConnection, Path]]:
 
 
 def _summary(
-    connection: duckdb.DuckDBPyConnection, literal: str, seconds_below: float | None
+    connection: duckdb.DuckDBPyConnection, literal: str, seconds_below: float | None, path: Path
 ) -> dict[str, Any]:
     """Scan the file into the ``agg`` table, then read every section out of it."""
     connection.execute("SET preserve_insertion_order = false")
     connection.execute(f"CREATE TEMP TABLE agg AS {aggregate_sql(literal, seconds_below)}")
     outcomes = {int(k): int(n) for k, n in connection.execute(OUTCOMES_SQL).fetchall()}
+    lines = sum(outcomes.values())  # every line but the blank ones
     empty, skipped = outcomes.pop(EMPTY, 0), outcomes.pop(SKIPPED, 0)
-    objects, parse = _parse(connection, literal, empty, skipped)
+    objects, parse = _parse(connection, literal, empty, skipped, (path, lines))
     success, failure = outcomes.get(SUCCESS, 0), outcomes.get(FAILURE, 0)
     unknown = outcomes.get(UNKNOWN, 0) + objects
     window = connection.execute(WINDOW_SQL).fetchone() or (None, None)
@@ -277,12 +281,17 @@ def _failure_sample(sample: dict[str, Any]) -> dict[str, Any]:
 
 
 def _parse(
-    connection: duckdb.DuckDBPyConnection, literal: str, empty: int, skipped: int
+    connection: duckdb.DuckDBPyConnection,
+    literal: str,
+    empty: int,
+    skipped: int,
+    source: tuple[Path, int],
 ) -> tuple[int, dict[str, Any]]:
     """The ``parse`` section, and how many lines without a known field are objects.
 
     Those lines are records (unknown) when they are JSON objects, skipped lines when they
     are arrays or scalars; only a full read of the text tells, so it runs only for them.
+    ``source`` is the file and its number of non-blank lines.
     """
     if not empty and not skipped:
         return 0, {"skippedLines": 0, "samples": []}
@@ -290,16 +299,69 @@ def _parse(
     if empty:
         row = connection.execute(parse_samples_sql(literal, count_non_objects=True)).fetchone()
         non_objects, samples = (min(int(row[0]), empty), row[1] or []) if row else (0, [])
-        lines = [(s["line_number"], s["text"]) for s in samples]
+        found = [(s["line_number"], s["text"]) for s in samples]
     else:
         non_objects = 0
-        # Every malformed line is among the skipped ones: stop once as many are found.
-        query = parse_samples_sql(literal, count_non_objects=False, limit=skipped)
-        lines = [(n, text) for n, text, _ in connection.execute(query).fetchall()]
+        found = [(n, text) for n, text, _ in _first_malformed(connection, literal, skipped, source)]
     return empty - non_objects, {
         "skippedLines": skipped + non_objects,
-        "samples": [{"line": int(n), "text": text} for n, text in sorted(lines)[:SAMPLE_LIMIT]],
+        "samples": [{"line": int(n), "text": text} for n, text in sorted(found)[:SAMPLE_LIMIT]],
     }
+
+
+def _first_malformed(
+    connection: duckdb.DuckDBPyConnection,
+    literal: str,
+    skipped: int,
+    source: tuple[Path, int],
+) -> list[tuple[Any, ...]]:
+    """The first malformed lines, of the ``skipped`` ones in ``source`` (file, lines).
+
+    Every malformed line is among the skipped ones, so the read stops once as many are
+    found. When they are likely within the file's first ``_QUICK_BYTES`` (it is that short,
+    or the skipped lines, spread evenly, would put them in the first half of it), the
+    quicker bounded read looks there first; otherwise, or when it does not find them all,
+    the whole file is read (stopping at the last one).
+    """
+    path, lines = source
+    wanted = min(skipped, SAMPLE_LIMIT)
+    first = _lines_within(path, _QUICK_BYTES)
+    if first is not None and (first >= lines or 2 * lines * wanted <= first * skipped):
+        query = parse_samples_sql(
+            literal, count_non_objects=False, limit=skipped, first_lines=first
+        )
+        try:
+            rows = connection.execute(query).fetchall()
+        except duckdb.Error:  # a line longer than the bounded read's buffer
+            rows = []
+        if len(rows) >= wanted:
+            return rows
+    query = parse_samples_sql(literal, count_non_objects=False, limit=skipped)
+    return connection.execute(query).fetchall()
+
+
+def _lines_within(path: Path, size: int) -> int | None:
+    """How many lines end within the first ``size`` bytes of ``path`` (all of them, when it
+    is shorter); None for a compressed file, or one that cannot be read now.
+
+    The bounded read's memory grows with the text it reads, so it is bounded by this count
+    rather than by a number of lines, which may be of any length.
+    """
+    count = 0
+    try:
+        with path.open("rb") as handle:
+            if any(handle.read(4).startswith(magic) for magic in _COMPRESSED):
+                return None
+            handle.seek(0)
+            while size > 0:
+                chunk = handle.read(min(size, 1 << 20))
+                if not chunk:
+                    return count + 1  # the whole file; its last line may have no newline
+                count += chunk.count(b"\n")
+                size -= len(chunk)
+    except OSError:
+        return None
+    return count
 
 
 def _iso(ms: float | None, *, with_ms: bool = True) -> str | None:
