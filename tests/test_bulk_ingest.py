@@ -376,10 +376,15 @@ def test_file_lines_read_where_they_are_validated_match_records_read_here(
     file_records = recorded_payloads(folder).streams[stream]
     assert file_records is not None
     with engine.begin() as connection:
-        chunked = ingest_stream(connection, SHOP, stream, file_records, workers=2, batch_size=3)
+        progress: list[int] = []
+        chunked = ingest_stream(
+            connection, SHOP, stream, file_records, workers=2, batch_size=3,
+            on_progress=progress.append,
+        )  # fmt: skip
         listed = ingest_stream(connection, SHOP, stream, list(file_records), workers=0)
     assert chunked.as_dict() == listed.as_dict()
     assert (chunked.read, chunked.stored) == (6, 4)
+    assert progress == [1, 4, 6]  # records read after each chunk of 3 lines was stored
     assert [q.location for q in chunked.quarantined] == [
         "shopify/orders.jsonl:4",
         "shopify/orders.jsonl:6",

@@ -359,6 +359,7 @@ def _ingest_records(
     *,
     workers: int,
     batch_size: int,
+    on_progress: Callable[[int], None],
 ) -> None:
     stream_name = report.stream
     spec = _RECORD_STREAMS[stream_name]
@@ -371,6 +372,7 @@ def _ingest_records(
             report.quarantined.append(Quarantined(source, stream_name, location, reason, text))
         report.drift.update(batch.drift)
         report.stored += spec.write(connection, batch.tables)
+        on_progress(report.read)
 
     def here(raw: _RawBatch) -> None:
         write(_validate_batch(stream_name, shop, dialect, raw))
@@ -494,6 +496,7 @@ def ingest_stream(
     *,
     workers: int | None = None,
     batch_size: int = _BATCH,
+    on_progress: Callable[[int], None] | None = None,
 ) -> StreamReport:
     """Validate and upsert one stream; ``records`` None means the stream was not recorded.
 
@@ -504,7 +507,8 @@ def ingest_stream(
         records: The stream's raw records, or None when it was not recorded.
         workers: Worker processes validating a stream of more than one batch (default: one
             per core, at most three, none on a single core); 0 validates here.
-        batch_size: Records per batch.
+        batch_size: Records per batch (lines per chunk of a JSON-lines file).
+        on_progress: Called with the number of records read so far after each stored batch.
     """
     report = StreamReport(stream=stream, recorded=records is not None)
     if records is None:
@@ -520,5 +524,6 @@ def ingest_stream(
                 report,
                 workers=_worker_count() if workers is None else workers,
                 batch_size=batch_size,
+                on_progress=on_progress or (lambda _: None),
             )
     return report

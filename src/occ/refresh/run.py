@@ -6,7 +6,7 @@ unreachable database, an interrupted run) leaves the store as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from occ.errors import InputFileError, SourceError, StoreError
 from occ.refresh.compute import KPI_STREAMS, KpiSnapshot, compute_and_record
 from occ.refresh.gating import kpi_gates
 from occ.refresh.ingest import StreamReport, ingest_stream
-from occ.sources.base import STREAMS, RawRecord, SourcePayloads
+from occ.sources.base import STREAMS, SourcePayloads
 from occ.store import records as store
 from occ.store.conversation_sync import mark_conversations_deleted
 from occ.store.cursors import save_cursor
@@ -37,7 +37,6 @@ __all__ = ["QUARANTINE_EXIT_CODE", "RefreshReport", "run_refresh"]
 
 # Exit status of `occ refresh` when it finished but kept records aside.
 QUARANTINE_EXIT_CODE = 8
-_PROGRESS_EVERY = 5_000
 
 
 @dataclass
@@ -99,16 +98,8 @@ def _shop(payloads: SourcePayloads, settings: Settings) -> ShopInfo:
     return ShopInfo((node.shopDomain, node.currencyCode, node.ianaTimezone))
 
 
-def _counted(
-    records: Iterable[RawRecord], stream: str, step: Callable[[str], None]
-) -> Iterator[RawRecord]:
-    """Pass ``records`` through, reporting progress every few thousand."""
-    count = 0
-    for count, record in enumerate(records, start=1):
-        if count % _PROGRESS_EVERY == 0:
-            step(f"reading {stream}: {count:,} records")
-        yield record
-    step(f"stored {stream}: {count:,} records")
+def _progress(step: Callable[[str], None], stream: str) -> Callable[[int], None]:
+    return lambda count: step(f"reading {stream}: {count:,} records")
 
 
 def _snapshot(connection: Connection, shop: str, payloads: SourcePayloads, at: datetime) -> None:
@@ -182,9 +173,15 @@ def run_refresh(
             for stream in STREAMS:
                 step(f"reading {stream}")
                 records = payloads.streams.get(stream)
+                stream_report = ingest_stream(
+                    connection,
+                    shop.domain,
+                    stream,
+                    records,
+                    on_progress=_progress(step, stream),
+                )
                 if records is not None:
-                    records = _counted(records, stream, step)
-                stream_report = ingest_stream(connection, shop.domain, stream, records)
+                    step(f"stored {stream}: {stream_report.read:,} records")
                 report.streams[stream] = stream_report
                 record_quarantine(
                     connection, shop.domain, run_id, stream_report.quarantined, started
