@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from builders import ago, conversation, line, message, order, variant, write_folder
+from builders import ago, conversation, ga4_report, line, message, order, variant, write_folder
 from conftest import NOW
 from occ.config import Settings
 from occ.contracts.chatwoot import ConversationNode
@@ -24,6 +24,7 @@ from occ.metrics import compute_inventory_cover
 from occ.metrics.inventory import inventory_cover_from_units
 from occ.refresh import normalize, run_refresh
 from occ.refresh.ingest import StreamReport, ingest_stream
+from occ.sources.base import RawRecord
 from occ.sources.recorded import recorded_payloads
 from occ.store import records as store
 from occ.store import rows
@@ -32,6 +33,7 @@ from occ.store.facts import latest_facts
 from occ.store.tables import (
     ChatwootConversation,
     ChatwootMessage,
+    GaLandingPageDay,
     ShopifyLineItem,
     ShopifyOrder,
     ShopifyVariant,
@@ -392,3 +394,35 @@ def test_file_lines_read_where_they_are_validated_match_records_read_here(
     assert chunked.quarantined[0].reason.startswith("not UTF-8 text")
     assert chunked.quarantined[1].reason.startswith("malformed JSON")
     assert chunked.quarantined[1].raw == "{broken"
+
+
+def test_a_ga4_report_with_bad_rows_keeps_the_good_ones_and_locates_the_bad(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A clean report is read in one pass; one with a bad row is read again row by row."""
+    report = ga4_report([("/a", "20261120", 5), ("/b", "20261399", 6), ("/c", "20261121", 7)])
+    report["rows"].append({"dimensionValues": [{"value": "/d"}, {"value": "20261122"}]})
+    report["rows"].append(
+        {"dimensionValues": [{"value": "/e"}, {"value": "20261122"}], "metricValues": [{}]}
+    )
+    report["rows"][2]["metricValues"][0]["value"] = "many"
+    clean = ga4_report([("/a", "20261120", 9), ("/f", "20261121", 4)])
+    folder = write_folder(tmp_path / "rec", ga4=report)
+    records = recorded_payloads(folder).streams["ga4.landing_pages"]
+    assert records is not None
+    first = next(iter(records))
+    records = [first, RawRecord("second.json", json.dumps(clean))]
+    with engine.begin() as connection:
+        result = ingest_stream(connection, SHOP, "ga4.landing_pages", records)
+        stored = connection.execute(
+            select(GaLandingPageDay.landing_page, GaLandingPageDay.sessions)
+        ).all()
+    assert (result.read, result.stored) == (7, 2)
+    assert [(q.location, q.reason) for q in result.quarantined] == [
+        ("ga4/landing_pages.json rows[1]", "unconverted data remains: 99"),
+        ("ga4/landing_pages.json rows[2]", "invalid literal for int() with base 10: 'many'"),
+        ("ga4/landing_pages.json rows[3]", "metricValues: required field missing"),
+        ("ga4/landing_pages.json rows[4]", "metricValues.0.value: required field missing"),
+    ]
+    assert result.quarantined[3].raw == str(report["rows"][4])
+    assert sorted(stored) == [("/a", 9), ("/f", 4)]  # the later report wins for /a

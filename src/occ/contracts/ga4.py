@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
-__all__ = ["RunReportResponse", "ReportRow"]
+__all__ = ["ReportRow", "RunReport", "RunReportResponse"]
 
 
 class _Node(BaseModel):
@@ -30,4 +30,17 @@ class RunReportResponse(_Node):
     dimensionHeaders: list[Header]
     metricHeaders: list[Header]
     rows: list[dict[str, object]] = []
+    rowCount: int | None = None
+
+
+class RunReport(_Node):
+    """A ``runReport`` response read with its rows in one pass: valid only when every row is.
+
+    The refresh reads a response this way first; one that fails is read again as a
+    :class:`RunReportResponse`, row by row, so that each bad row is located and kept aside.
+    """
+
+    dimensionHeaders: list[Header]
+    metricHeaders: list[Header]
+    rows: list[ReportRow] = []
     rowCount: int | None = None

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection
 
 from occ.contracts.chatwoot import CONVERSATION_STATUSES, ConversationNode, MessageNode
-from occ.contracts.ga4 import ReportRow, RunReportResponse
+from occ.contracts.ga4 import ReportRow, RunReport, RunReportResponse
 from occ.contracts.records import LandingPageDay
 from occ.contracts.shopify import (
     FULFILLMENT_STATUSES,
@@ -423,23 +423,55 @@ def _ga4_date(raw: str) -> date:
     return datetime.strptime(raw, "%Y%m%d").date()
 
 
-def _report_rows(
-    response: RunReportResponse, location: str, report: StreamReport
-) -> list[LandingPageDay]:
+def _columns(response: RunReport | RunReportResponse) -> tuple[int, int, int] | None:
+    """Where landingPage, date and sessions are in the rows; None when one is missing."""
     dimensions = [header.name for header in response.dimensionHeaders]
     metrics = [header.name for header in response.metricHeaders]
     if "landingPage" not in dimensions or "date" not in dimensions or "sessions" not in metrics:
+        return None
+    return dimensions.index("landingPage"), dimensions.index("date"), metrics.index("sessions")
+
+
+def _clean_report_days(text: str) -> list[LandingPageDay] | None:
+    """The days of a response that is valid throughout, read in one pass; None otherwise."""
+    try:
+        response = RunReport.model_validate_json(text)
+    except ValidationError:
+        return None
+    columns = _columns(response)
+    if columns is None:
+        return None
+    page_at, date_at, sessions_at = columns
+    dates: dict[str, date] = {}  # a report spans a few dozen days
+    days = []
+    try:
+        for row in response.rows:
+            dimensions = row.dimensionValues
+            raw_day = dimensions[date_at].value
+            day = dates.get(raw_day)
+            if day is None:
+                day = dates[raw_day] = _ga4_date(raw_day)
+            sessions = int(row.metricValues[sessions_at].value)
+            days.append(LandingPageDay(dimensions[page_at].value, day, sessions))
+    except (ValueError, IndexError):
+        return None
+    return days
+
+
+def _report_rows(
+    response: RunReportResponse, location: str, report: StreamReport
+) -> list[LandingPageDay]:
+    columns = _columns(response)
+    if columns is None:
+        dimensions = [header.name for header in response.dimensionHeaders]
+        metrics = [header.name for header in response.metricHeaders]
         reason = (
             "report lacks dimension landingPage/date or metric sessions "
             f"(has {dimensions} and {metrics})"
         )
         report.quarantined.append(Quarantined("ga4", report.stream, location, reason, ""))
         return []
-    page_at, date_at, sessions_at = (
-        dimensions.index("landingPage"),
-        dimensions.index("date"),
-        metrics.index("sessions"),
-    )
+    page_at, date_at, sessions_at = columns
     days = []
     validate = ReportRow.model_validate
     for index, raw_row in enumerate(response.rows):
@@ -477,7 +509,12 @@ def _read_reports(
                 Quarantined("ga4", report.stream, record.location, record.error, record.text)
             )
             continue
-        try:
+        clean = _clean_report_days(record.text)
+        if clean is not None:
+            report.read += len(clean)
+            days.extend(clean)
+            continue
+        try:  # read again row by row: each bad row is located and kept aside
             response = RunReportResponse.model_validate_json(record.text)
         except ValidationError as exc:
             report.quarantined.append(
