@@ -320,13 +320,13 @@ def _worker_started() -> None:
     # A batch allocates a few hundred thousand acyclic objects, freed by reference counting:
     # collecting the young generation every 700 of them is wasted work.
     gc.set_threshold(_WORKER_GC_THRESHOLD)
-    # This process's inserts are the pipeline's narrowest stage: let it have a core first.
+    # Batches are written in order by this process alone: it must never wait for a core.
     os.nice(_WORKER_NICENESS)
 
 
 def _worker_count() -> int:
-    """One worker per core: this process's share (reading, SQLite inserts) is the smaller one,
-    and leaving it a core of its own measured slower on two cores."""
+    """One worker per core: this process's share (the inserts; reading records that do not come
+    from a file) is the smaller one, and leaving it a core of its own measured slower."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
