@@ -23,7 +23,7 @@ from occ.contracts.shopify import OrderNode, ProductVariantNode
 from occ.metrics import compute_inventory_cover
 from occ.metrics.inventory import inventory_cover_from_units
 from occ.refresh import normalize, run_refresh
-from occ.refresh.ingest import StreamReport, ingest_stream
+from occ.refresh.ingest import STREAM_TABLES, StreamReport, ingest_stream
 from occ.sources.base import RawRecord
 from occ.sources.recorded import recorded_payloads
 from occ.store import records as store
@@ -426,3 +426,30 @@ def test_a_ga4_report_with_bad_rows_keeps_the_good_ones_and_locates_the_bad(
     ]
     assert result.quarantined[3].raw == str(report["rows"][4])
     assert sorted(stored) == [("/a", 9), ("/f", 4)]  # the later report wins for /a
+
+
+def test_a_bulk_load_gathers_planner_statistics_in_its_transaction(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """PostgreSQL plans the refresh's own KPI queries from the rows it has just written."""
+    assert {t for tables in STREAM_TABLES.values() for t in tables} <= set(
+        ShopifyOrder.metadata.tables
+    )
+    variants = [variant(n, f"SKU-{n}", n % 7) for n in range(1, 10_001)]
+    folder = write_folder(tmp_path / "rec", variants=variants, orders=[order(1, NOW, "1.00")])
+    steps: list[str] = []
+    run_refresh(engine, Settings(), recorded_payloads(folder), NOW, on_step=steps.append)
+    with engine.connect() as connection:
+        if engine.dialect.name != "postgresql":
+            assert "gathering planner statistics" in steps  # a no-op on SQLite
+            tables = connection.exec_driver_sql("SELECT name FROM sqlite_master").scalars()
+            assert "sqlite_stat1" not in set(tables)
+            return
+        estimates = dict(
+            connection.exec_driver_sql(
+                "SELECT relname, reltuples FROM pg_class "
+                "WHERE relname IN ('shopify_variant', 'shopify_order')"
+            ).all()
+        )
+    assert estimates["shopify_variant"] == 10_000  # ANALYZE saw the uncommitted rows
+    assert estimates["shopify_order"] == -1  # one order: left to autovacuum, never analyzed

@@ -54,9 +54,17 @@ from occ.store import rows
 from occ.store.runs import DriftObservation, Quarantined
 from occ.store.upsert import DriverValues, Row, RowBatch, bulk_load, driver_values, row_batch
 
-__all__ = ["IngestResult", "StreamReport", "ingest_stream"]
+__all__ = ["IngestResult", "STREAM_TABLES", "StreamReport", "ingest_stream"]
 
 _BATCH = 10_000
+# The store's tables each stream writes.
+STREAM_TABLES: dict[str, tuple[str, ...]] = {
+    "shopify.orders": ("shopify_order", "shopify_line_item"),
+    "shopify.variants": ("shopify_variant",),
+    "chatwoot.conversations": ("chatwoot_conversation", "chatwoot_message"),
+    "chatwoot.messages": ("chatwoot_message",),
+    "ga4.landing_pages": ("ga_landing_page_day",),
+}
 # Worker processes for a large stream: past three, this process's inserts are the bottleneck.
 _MAX_WORKERS = 3
 # Batches submitted per worker before waiting for the oldest: enough that no worker runs dry

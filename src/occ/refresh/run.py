@@ -22,7 +22,7 @@ from occ.contracts.shopify import ShopNode
 from occ.errors import InputFileError, SourceError, StoreError
 from occ.refresh.compute import KPI_STREAMS, KpiSnapshot, compute_and_record
 from occ.refresh.gating import kpi_gates
-from occ.refresh.ingest import StreamReport, ingest_stream
+from occ.refresh.ingest import STREAM_TABLES, StreamReport, ingest_stream
 from occ.sources.base import STREAMS, SourcePayloads
 from occ.store import records as store
 from occ.store.conversation_sync import mark_conversations_deleted
@@ -32,11 +32,15 @@ from occ.store.evidence import prune_evidence, record_evidence
 from occ.store.records import ShopInfo
 from occ.store.runs import finish_run, record_drift, record_quarantine, start_run
 from occ.store.schemas import save_snapshot
+from occ.store.statistics import analyze_tables
 
 __all__ = ["QUARANTINE_EXIT_CODE", "RefreshReport", "run_refresh"]
 
 # Exit status of `occ refresh` when it finished but kept records aside.
 QUARANTINE_EXIT_CODE = 8
+# Records a stream must store in one refresh for its tables' planner statistics to be
+# gathered at once (occ.store.statistics): a first load, not a routine incremental refresh.
+_BULK_ROWS = 10_000
 
 
 @dataclass
@@ -197,6 +201,15 @@ def run_refresh(
                     save_cursor(
                         connection, shop.domain, STREAMS[stream], stream, new_cursor, started
                     )
+            bulk = [
+                table
+                for stream, stream_report in report.streams.items()
+                if stream_report.stored >= _BULK_ROWS
+                for table in STREAM_TABLES[stream]
+            ]
+            if bulk:
+                step("gathering planner statistics")
+                analyze_tables(connection, bulk)
             gates = kpi_gates(connection, shop, now, report.streams, settings)
             report.snapshot = compute_and_record(
                 connection,
