@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ import typer
 
 from occ.cli.shared import ConfigOption, handles_errors, out, parse_now, settings_from
 from occ.errors import ConfigError, InputFileError
+from occ.files import replaced_atomically
 from occ.ops.sync_log import analyze_sync_log
 from occ.ops.sync_log_sql import SECONDS_BELOW
 
@@ -90,12 +90,10 @@ def sync_log(
 
 def _write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` whole or not at all (a temporary file, then a rename)."""
-    partial = path.with_name(f".{path.name}.partial")
     try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
+        with replaced_atomically(path) as handle:
+            handle.write(text)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise InputFileError(
             f"cannot write {path} ({exc.strerror}); pass --out a path in a writable folder"
         ) from None

@@ -9,7 +9,6 @@ and with any secret the caller names replaced, so no export ever carries a crede
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select
 from occ.contracts.secrets import mask
 from occ.decisions.connect import insert_json_rows, mask_secrets
 from occ.errors import InputFileError
+from occ.files import replaced_atomically
 from occ.store.outbox import dead_entries, oldest_pending, outbox_counts
 from occ.store.tables import SyncEvent
 
@@ -138,10 +138,9 @@ def export_events(
         query = query.where(SYNC_EVENTS.c.occurred_at <= until)
     if kind is not None:
         query = query.where(SYNC_EVENTS.c.kind == kind)
-    partial = out.with_name(f".{out.name}.partial")
     count = 0
     try:
-        with partial.open("w", encoding="utf-8") as stream:
+        with replaced_atomically(out) as stream:
             rows = primary.execution_options(yield_per=2000).execute(query)
             for ref_id, status, duration, code, message, attempt, occurred, scope in rows:
                 event = {
@@ -157,9 +156,7 @@ def export_events(
                 stream.write(mask(json.dumps(event, separators=(",", ":"), ensure_ascii=False)))
                 stream.write("\n")
                 count += 1
-        os.replace(partial, out)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise InputFileError(
             f"cannot write {out}: {exc.strerror or exc}; choose a writable --out path"
         ) from None

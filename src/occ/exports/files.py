@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -24,6 +23,7 @@ from typing import Any
 from occ.contracts.exports import ConversationExportRow, SlaGroupRow
 from occ.contracts.secrets import mask
 from occ.errors import ConfigError, InputFileError
+from occ.files import replaced_atomically
 
 __all__ = [
     "CONVERSATION_FIELDS",
@@ -127,15 +127,8 @@ def write_atomically(path: Path, text: str) -> None:
         InputFileError: the file cannot be written; nothing is left behind.
     """
     check_writable(path)
-    descriptor, partial = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
-    )
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as handle:
+        with replaced_atomically(path) as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
     except OSError as exc:
-        Path(partial).unlink(missing_ok=True)
         raise InputFileError(f"--out {path} could not be written: {exc.strerror or exc}") from None

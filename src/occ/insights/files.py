@@ -8,7 +8,6 @@ and a folder holding ``index.html`` holds everything it shows.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from occ.contracts.secrets import mask
 from occ.errors import InputFileError
+from occ.files import replaced_atomically
 from occ.insights.charts import Chart, anomaly_chart, failure_chart, trend_chart
 from occ.insights.render import KPI_TITLES, render_html, render_markdown
 
@@ -51,9 +51,8 @@ def packet_charts(packet: dict[str, Any]) -> dict[str, Chart]:
 
 
 def _write(path: Path, data: bytes) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_bytes(data)
-    os.replace(partial, path)
+    with replaced_atomically(path, binary=True) as handle:
+        handle.write(data)
 
 
 def write_packet(

@@ -28,6 +28,7 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from occ.files import replaced_atomically
 from occ.knowledge.passages import Passage
 
 __all__ = [
@@ -183,9 +184,8 @@ def write_version(
     }
     (partial / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     os.replace(partial, _versions(root) / name)
-    pointer = root / ".CURRENT.partial"
-    pointer.write_text(name + "\n", encoding="utf-8")
-    os.replace(pointer, root / "CURRENT")
+    with replaced_atomically(root / "CURRENT") as pointer:
+        pointer.write(name + "\n")
     _prune(root, keep=name)
     return BuildStats(len(passages), embedded, reused, name, manifest["model"])
 
