@@ -1,4 +1,4 @@
-"""occ.files: a file is replaced whole or not at all."""
+"""occ.store.files: a file is replaced whole or not at all."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from occ.files import replaced_atomically
+from occ.store.files import replaced_atomically
 
 
 def test_a_finished_write_replaces_the_file_whole(tmp_path: Path) -> None:

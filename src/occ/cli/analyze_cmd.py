@@ -11,9 +11,9 @@ import typer
 
 from occ.cli.shared import ConfigOption, handles_errors, out, parse_now, settings_from
 from occ.errors import ConfigError, InputFileError
-from occ.files import replaced_atomically
 from occ.ops.sync_log import analyze_sync_log
 from occ.ops.sync_log_sql import SECONDS_BELOW
+from occ.store.files import replaced_atomically
 
 __all__ = ["analyze_app"]
 

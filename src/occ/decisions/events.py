@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select
 from occ.contracts.secrets import mask
 from occ.decisions.connect import insert_json_rows, mask_secrets
 from occ.errors import InputFileError
-from occ.files import replaced_atomically
+from occ.store.files import replaced_atomically
 from occ.store.outbox import dead_entries, oldest_pending, outbox_counts
 from occ.store.tables import SyncEvent
 

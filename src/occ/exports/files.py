@@ -23,7 +23,7 @@ from typing import Any
 from occ.contracts.exports import ConversationExportRow, SlaGroupRow
 from occ.contracts.secrets import mask
 from occ.errors import ConfigError, InputFileError
-from occ.files import replaced_atomically
+from occ.store.files import replaced_atomically
 
 __all__ = [
     "CONVERSATION_FIELDS",

@@ -15,9 +15,9 @@ from typing import Any
 
 from occ.contracts.secrets import mask
 from occ.errors import InputFileError
-from occ.files import replaced_atomically
 from occ.insights.charts import Chart, anomaly_chart, failure_chart, trend_chart
 from occ.insights.render import KPI_TITLES, render_html, render_markdown
+from occ.store.files import replaced_atomically
 
 __all__ = ["PACKET_FACT_TYPE", "PacketFiles", "packet_charts", "write_packet"]
 

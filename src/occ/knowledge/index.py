@@ -28,8 +28,8 @@ import bm25s
 import numpy as np
 import Stemmer
 
-from occ.files import replaced_atomically
 from occ.knowledge.passages import Passage
+from occ.store.files import replaced_atomically
 
 __all__ = [
     "BuildStats",

@@ -1,4 +1,8 @@
-"""Writing a file so that no reader ever sees half of it, and a failure leaves nothing behind."""
+"""Writing a file so that no reader ever sees half of it, and a failure leaves nothing behind.
+
+The store adapter's other half: what occ keeps as files (exports, packets, summaries, the
+knowledge index pointer) rather than as rows.
+"""
 
 from __future__ import annotations
 
