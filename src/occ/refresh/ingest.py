@@ -52,6 +52,14 @@ from occ.sources.jsonl import JsonLinesFile, LineChunk
 from occ.store import records as store
 from occ.store import rows
 from occ.store.runs import DriftObservation, Quarantined
+from occ.store.tables import (
+    ChatwootConversation,
+    ChatwootMessage,
+    GaLandingPageDay,
+    ShopifyLineItem,
+    ShopifyOrder,
+    ShopifyVariant,
+)
 from occ.store.upsert import DriverValues, Row, RowBatch, bulk_load, driver_values, row_batch
 
 __all__ = ["IngestResult", "STREAM_TABLES", "StreamReport", "ingest_stream"]
@@ -59,11 +67,14 @@ __all__ = ["IngestResult", "STREAM_TABLES", "StreamReport", "ingest_stream"]
 _BATCH = 10_000
 # The store's tables each stream writes.
 STREAM_TABLES: dict[str, tuple[str, ...]] = {
-    "shopify.orders": ("shopify_order", "shopify_line_item"),
-    "shopify.variants": ("shopify_variant",),
-    "chatwoot.conversations": ("chatwoot_conversation", "chatwoot_message"),
-    "chatwoot.messages": ("chatwoot_message",),
-    "ga4.landing_pages": ("ga_landing_page_day",),
+    "shopify.orders": (ShopifyOrder.__tablename__, ShopifyLineItem.__tablename__),
+    "shopify.variants": (ShopifyVariant.__tablename__,),
+    "chatwoot.conversations": (
+        ChatwootConversation.__tablename__,
+        ChatwootMessage.__tablename__,
+    ),
+    "chatwoot.messages": (ChatwootMessage.__tablename__,),
+    "ga4.landing_pages": (GaLandingPageDay.__tablename__,),
 }
 # Worker processes for a large stream: past three, this process's inserts are the bottleneck.
 _MAX_WORKERS = 3
@@ -176,11 +187,10 @@ def _unknown_enum(
 
 
 def _order(shop: str, node: Any, values: DriverValues, drift: Counter[Any]) -> _RecordRows:
-    if node.displayFulfillmentStatus not in FULFILLMENT_STATUSES:  # checked here: per order
-        _unknown_enum(
-            drift, "shopify.orders", "displayFulfillmentStatus", node.displayFulfillmentStatus,
-            FULFILLMENT_STATUSES,
-        )  # fmt: skip
+    _unknown_enum(
+        drift, "shopify.orders", "displayFulfillmentStatus", node.displayFulfillmentStatus,
+        FULFILLMENT_STATUSES,
+    )  # fmt: skip
     order, lines = order_rows(shop, node, values)
     return node.id, order, lines
 
@@ -431,13 +441,35 @@ def _ga4_date(raw: str) -> date:
     return datetime.strptime(raw, "%Y%m%d").date()
 
 
-def _columns(response: RunReport | RunReportResponse) -> tuple[int, int, int] | None:
-    """Where landingPage, date and sessions are in the rows; None when one is missing."""
+_Columns = tuple[int, int, int]  # where landingPage, date and sessions are in a report's rows
+
+
+def _columns(response: RunReport | RunReportResponse) -> _Columns | str:
+    """Where landingPage, date and sessions are in the rows, or why the report has none."""
     dimensions = [header.name for header in response.dimensionHeaders]
     metrics = [header.name for header in response.metricHeaders]
     if "landingPage" not in dimensions or "date" not in dimensions or "sessions" not in metrics:
-        return None
+        return (
+            "report lacks dimension landingPage/date or metric sessions "
+            f"(has {dimensions} and {metrics})"
+        )
     return dimensions.index("landingPage"), dimensions.index("date"), metrics.index("sessions")
+
+
+def _day(row: ReportRow, columns: _Columns, dates: dict[str, date]) -> LandingPageDay:
+    """One row as a page's sessions on a day (``dates``: the days already converted).
+
+    Raises:
+        ValueError, IndexError: the row has no such date, number or column.
+    """
+    page_at, date_at, sessions_at = columns
+    dimensions = row.dimensionValues
+    raw_day = dimensions[date_at].value
+    day = dates.get(raw_day)
+    if day is None:
+        day = dates[raw_day] = _ga4_date(raw_day)
+    sessions = int(row.metricValues[sessions_at].value)
+    return LandingPageDay(dimensions[page_at].value, day, sessions)
 
 
 def _clean_report_days(text: str) -> list[LandingPageDay] | None:
@@ -447,55 +479,34 @@ def _clean_report_days(text: str) -> list[LandingPageDay] | None:
     except ValidationError:
         return None
     columns = _columns(response)
-    if columns is None:
+    if isinstance(columns, str):
         return None
-    page_at, date_at, sessions_at = columns
     dates: dict[str, date] = {}  # a report spans a few dozen days
-    days = []
     try:
-        for row in response.rows:
-            dimensions = row.dimensionValues
-            raw_day = dimensions[date_at].value
-            day = dates.get(raw_day)
-            if day is None:
-                day = dates[raw_day] = _ga4_date(raw_day)
-            sessions = int(row.metricValues[sessions_at].value)
-            days.append(LandingPageDay(dimensions[page_at].value, day, sessions))
+        return [_day(row, columns, dates) for row in response.rows]
     except (ValueError, IndexError):
         return None
-    return days
 
 
 def _report_rows(
     response: RunReportResponse, location: str, report: StreamReport
 ) -> list[LandingPageDay]:
     columns = _columns(response)
-    if columns is None:
-        dimensions = [header.name for header in response.dimensionHeaders]
-        metrics = [header.name for header in response.metricHeaders]
-        reason = (
-            "report lacks dimension landingPage/date or metric sessions "
-            f"(has {dimensions} and {metrics})"
-        )
-        report.quarantined.append(Quarantined("ga4", report.stream, location, reason, ""))
+    if isinstance(columns, str):
+        report.quarantined.append(Quarantined("ga4", report.stream, location, columns, ""))
         return []
-    page_at, date_at, sessions_at = columns
     days = []
+    dates: dict[str, date] = {}
     validate = ReportRow.model_validate
     for index, raw_row in enumerate(response.rows):
         report.read += 1
         try:
-            row = validate(raw_row)
-            day = _ga4_date(row.dimensionValues[date_at].value)
-            sessions = int(row.metricValues[sessions_at].value)
-            page = row.dimensionValues[page_at].value
+            days.append(_day(validate(raw_row), columns, dates))
         except (ValidationError, ValueError, IndexError) as exc:
             reason = _reason(exc) if isinstance(exc, ValidationError) else str(exc)
             report.quarantined.append(
                 Quarantined("ga4", report.stream, f"{location} rows[{index}]", reason, str(raw_row))
             )
-            continue
-        days.append(LandingPageDay(page, day, sessions))
     return days
 
 

@@ -19,6 +19,9 @@ from occ.sources.base import RawRecord
 
 __all__ = ["JsonLinesFile", "LineChunk", "decode_record", "unreadable_file"]
 
+# Lines read at once when the file is iterated record by record.
+_LINES_PER_READ = 1_000
+
 
 def decode_record(raw: bytes, location: str) -> RawRecord:
     """``raw`` as a record's text; bytes that are not UTF-8 make a record quarantined as such."""
@@ -79,5 +82,5 @@ class JsonLinesFile:
             raise unreadable_file(self.path, exc) from exc
 
     def __iter__(self) -> Iterator[RawRecord]:
-        for chunk in self.chunks(1_000):
+        for chunk in self.chunks(_LINES_PER_READ):
             yield from chunk.records()
