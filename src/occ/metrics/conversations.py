@@ -41,9 +41,15 @@ from occ.contracts.exports import BusinessHours, ConversationExportRow, SlaGroup
 from occ.contracts.kpis import SlaConfig
 from occ.contracts.records import ConversationRecord, MessageRecord
 from occ.metrics.business_hours import business_deadline, business_time
-from occ.metrics.mentions import order_mentions
+from occ.metrics.mentions import mentioned_numbers, order_mentions
 
-__all__ = ["conversation_rows", "minutes", "nearest_rank", "sla_by_group"]
+__all__ = [
+    "conversation_rows",
+    "linkable_order_numbers",
+    "minutes",
+    "nearest_rank",
+    "sla_by_group",
+]
 
 _INCOMING = 0
 _ACTIVITY = 2
@@ -67,6 +73,23 @@ def nearest_rank(values: list[Decimal], percentile: int) -> Decimal | None:
     ordered = sorted(values)
     rank = max(1, math.ceil(percentile * len(ordered) / 100))
     return ordered[rank - 1]
+
+
+def _links_orders(message: MessageRecord) -> bool:
+    """Whether ``message`` may name an order: private notes do, activity messages do not."""
+    return message.message_type != _ACTIVITY
+
+
+def linkable_order_numbers(conversations: Iterable[ConversationRecord]) -> set[str]:
+    """The order numbers the messages of ``conversations`` may link (not yet resolved): the
+    numbers of the shop's orders to look up before :func:`conversation_rows`."""
+    return {
+        number
+        for conversation in conversations
+        for message in conversation.messages
+        if _links_orders(message)
+        for number in mentioned_numbers(message.content)
+    }
 
 
 def _visible(messages: Iterable[MessageRecord], now: datetime) -> list[MessageRecord]:
@@ -163,7 +186,7 @@ def conversation_rows(
             status = _sla_status(to_reply, clock, budget, resolved_at is not None)
         linked: dict[str, None] = {}
         for message in messages:
-            if message.message_type != _ACTIVITY:
+            if _links_orders(message):
                 linked.update(dict.fromkeys(order_mentions(message.content, order_index)))
         rows.append(
             ConversationExportRow(
