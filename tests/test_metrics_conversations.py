@@ -8,7 +8,13 @@ from decimal import Decimal
 
 from occ.contracts.kpis import SlaConfig
 from occ.contracts.records import ConversationRecord, MessageRecord
-from occ.metrics.conversations import conversation_rows, minutes, nearest_rank, sla_by_group
+from occ.metrics.conversations import (
+    conversation_rows,
+    linkable_order_numbers,
+    minutes,
+    nearest_rank,
+    sla_by_group,
+)
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 START = NOW - timedelta(hours=5)
@@ -133,3 +139,23 @@ def test_a_group_with_only_pending_conversations_has_no_percentage() -> None:
         None,
         None,
     )
+
+
+def test_orders_are_looked_up_for_what_notes_and_replies_mention_not_activity() -> None:
+    conversation = ConversationRecord(
+        1,
+        "resolved",
+        (),
+        "Ann",
+        START,
+        (
+            _message(1, 0, 0, "where is order #1001?"),
+            _message(2, 1, 60, "note: see #01002", private=True),
+            _message(3, 2, 120, "Conversation was resolved by #1003"),
+        ),
+    )
+    numbers = linkable_order_numbers([conversation])
+    assert numbers == {"1001", "1002"}
+    index = {"1001": "#1001", "1002": "#1002", "1003": "#1003"}
+    (row,) = conversation_rows([conversation], NOW, SlaConfig(), {}, index)
+    assert row.linked_orders == ("#1001", "#1002")

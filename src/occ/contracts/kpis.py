@@ -6,6 +6,7 @@ fact's metadata; the result models are what the metrics return and the facts sto
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -120,6 +121,11 @@ class SlaConfig(_Model):
     sla_minutes: int = Field(default=60, ge=1)
     priority_sla_minutes: int = Field(default=30, ge=1)
     priority_label: str = "priority"
+
+    def minutes_for(self, labels: Iterable[str]) -> int:
+        """The SLA of a conversation labelled ``labels``: the priority SLA when it has the
+        priority label, else the plain one."""
+        return self.priority_sla_minutes if self.priority_label in labels else self.sla_minutes
 
 
 class TrafficConfig(_Model):

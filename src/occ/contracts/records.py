@@ -12,7 +12,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 __all__ = [
+    "ACTIVITY_MESSAGE",
     "CONVERSATION_DELETED",
+    "INCOMING_MESSAGE",
+    "REPLY_MESSAGE_TYPES",
     "ConversationRecord",
     "LandingPageDay",
     "LineItemRecord",
@@ -25,6 +28,12 @@ __all__ = [
 # occ's own conversation status (not Chatwoot's): Chatwoot answered 404, the conversation was
 # deleted there. Kept with its messages for the exports; outside every open/pending population.
 CONVERSATION_DELETED = "deleted"
+
+# Chatwoot's message types (``MessageRecord.message_type``): 0 incoming (the customer),
+# 1 outgoing (an agent), 2 activity (the system), 3 template; a reply is 1 or 3.
+INCOMING_MESSAGE = 0
+ACTIVITY_MESSAGE = 2
+REPLY_MESSAGE_TYPES = frozenset({1, 3})
 
 
 @dataclass(frozen=True, slots=True)

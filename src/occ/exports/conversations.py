@@ -12,8 +12,8 @@ from sqlalchemy import Connection
 from occ.contracts.exports import BusinessHours, ConversationExportRow
 from occ.contracts.kpis import SlaConfig
 from occ.errors import ConfigError, NotFoundError
-from occ.metrics.conversations import conversation_rows
-from occ.metrics.mentions import mentioned_numbers, order_index
+from occ.metrics.conversations import conversation_rows, linkable_order_numbers
+from occ.metrics.mentions import order_index
 from occ.metrics.series import day_end
 from occ.store import records as store
 from occ.store.records import ShopInfo
@@ -84,13 +84,7 @@ def conversation_export(
     conversations = store.load_conversations(
         connection, info.domain, created_since=since, created_until=until
     )
-    numbers = {
-        number
-        for conversation in conversations
-        for message in conversation.messages
-        if message.message_type != 2  # activity messages name no order
-        for number in mentioned_numbers(message.content)
-    }
+    numbers = linkable_order_numbers(conversations)
     index = order_index(store.load_order_names(connection, info.domain, numbers))
     rows = conversation_rows(conversations, now, sla, business_hours, index)
     return ConversationExport(info, first_day, last_day, now, rows)

@@ -39,15 +39,24 @@ from typing import Literal
 
 from occ.contracts.exports import BusinessHours, ConversationExportRow, SlaGroupRow, SlaStatus
 from occ.contracts.kpis import SlaConfig
-from occ.contracts.records import ConversationRecord, MessageRecord
+from occ.contracts.records import (
+    ACTIVITY_MESSAGE,
+    INCOMING_MESSAGE,
+    REPLY_MESSAGE_TYPES,
+    ConversationRecord,
+    MessageRecord,
+)
 from occ.metrics.business_hours import business_deadline, business_time
-from occ.metrics.mentions import order_mentions
+from occ.metrics.mentions import mentioned_numbers, order_mentions
 
-__all__ = ["conversation_rows", "minutes", "nearest_rank", "sla_by_group"]
+__all__ = [
+    "conversation_rows",
+    "linkable_order_numbers",
+    "minutes",
+    "nearest_rank",
+    "sla_by_group",
+]
 
-_INCOMING = 0
-_ACTIVITY = 2
-_REPLY_TYPES = frozenset({1, 3})
 _RESOLVED_ACTIVITY = re.compile(r"^\s*conversation was (?:marked )?resolved\b", re.IGNORECASE)
 _HUNDREDTH = Decimal("0.01")
 _MICROSECONDS_PER_MINUTE = 60_000_000
@@ -69,6 +78,23 @@ def nearest_rank(values: list[Decimal], percentile: int) -> Decimal | None:
     return ordered[rank - 1]
 
 
+def _links_orders(message: MessageRecord) -> bool:
+    """Whether ``message`` may name an order: private notes do, activity messages do not."""
+    return message.message_type != ACTIVITY_MESSAGE
+
+
+def linkable_order_numbers(conversations: Iterable[ConversationRecord]) -> set[str]:
+    """The order numbers the messages of ``conversations`` may link (not yet resolved): the
+    numbers of the shop's orders to look up before :func:`conversation_rows`."""
+    return {
+        number
+        for conversation in conversations
+        for message in conversation.messages
+        if _links_orders(message)
+        for number in mentioned_numbers(message.content)
+    }
+
+
 def _visible(messages: Iterable[MessageRecord], now: datetime) -> list[MessageRecord]:
     return sorted(
         (m for m in messages if m.created_at <= now),
@@ -84,9 +110,9 @@ def _first_response(
         if message.private:
             continue
         if first_incoming is None:
-            if message.message_type == _INCOMING:
+            if message.message_type == INCOMING_MESSAGE:
                 first_incoming = message.created_at
-        elif message.message_type in _REPLY_TYPES:
+        elif message.message_type in REPLY_MESSAGE_TYPES:
             return first_incoming, message.created_at
     return first_incoming, None
 
@@ -99,7 +125,7 @@ def _resolution(
     announced = [
         m.created_at
         for m in messages
-        if m.message_type == _ACTIVITY and m.content and _RESOLVED_ACTIVITY.match(m.content)
+        if m.message_type == ACTIVITY_MESSAGE and m.content and _RESOLVED_ACTIVITY.match(m.content)
     ]
     if announced:
         return max(announced), "activity"
@@ -146,11 +172,7 @@ def conversation_rows(
         hours = (
             business_hours.get(conversation.inbox_id) if conversation.inbox_id is not None else None
         )
-        sla_minutes = (
-            sla.priority_sla_minutes
-            if sla.priority_label in conversation.labels
-            else sla.sla_minutes
-        )
+        sla_minutes = sla.minutes_for(conversation.labels)
         budget = timedelta(minutes=sla_minutes)
         status: SlaStatus = "none"
         clock: timedelta | None = None
@@ -163,7 +185,7 @@ def conversation_rows(
             status = _sla_status(to_reply, clock, budget, resolved_at is not None)
         linked: dict[str, None] = {}
         for message in messages:
-            if message.message_type != _ACTIVITY:
+            if _links_orders(message):
                 linked.update(dict.fromkeys(order_mentions(message.content, order_index)))
         rows.append(
             ConversationExportRow(

@@ -6,14 +6,12 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from occ.contracts.kpis import BreachedConversation, SlaConfig, SlaResult
-from occ.contracts.records import ConversationRecord
+from occ.contracts.records import INCOMING_MESSAGE, REPLY_MESSAGE_TYPES, ConversationRecord
 from occ.metrics._common import rate_pct
 
 __all__ = ["compute_sla_breaches"]
 
 _POPULATION_STATUSES = frozenset({"open", "pending"})
-_INCOMING = 0
-_REPLY_TYPES = frozenset({1, 3})  # outgoing agent message, template message
 _MINUTE = timedelta(minutes=1)
 _FALLBACK_NAME = "Customer"
 
@@ -54,20 +52,16 @@ def compute_sla_breaches(
             if created_at > now:
                 continue
             message_type = message.message_type
-            if message_type == _INCOMING:
+            if message_type == INCOMING_MESSAGE:
                 if last_incoming is None or created_at > last_incoming:
                     last_incoming = created_at
-            elif message_type in _REPLY_TYPES:
+            elif message_type in REPLY_MESSAGE_TYPES:
                 if last_reply is None or created_at > last_reply:
                     last_reply = created_at
         if last_incoming is None or (last_reply is not None and last_reply >= last_incoming):
             continue
         awaiting += 1
-        sla_minutes = (
-            config.priority_sla_minutes
-            if config.priority_label in conversation.labels
-            else config.sla_minutes
-        )
+        sla_minutes = config.minutes_for(conversation.labels)
         waiting = now - last_incoming
         if waiting > timedelta(minutes=sla_minutes):
             breached.append(
@@ -103,7 +97,7 @@ def _customer_name(conversation: ConversationRecord, now: datetime) -> str:
     first_name = _FALLBACK_NAME
     for message in conversation.messages:
         if (
-            message.message_type != _INCOMING
+            message.message_type != INCOMING_MESSAGE
             or message.private
             or not message.sender_name
             or message.created_at > now

@@ -7,12 +7,14 @@ instant. Same files as the CLI writes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
 from occ.errors import ConfigError
 from occ.exports import (
+    FORMATS,
     ConversationExport,
     conversation_export,
     export_days,
@@ -55,60 +57,40 @@ def _download(text: str, name: str, fmt: str) -> Response:
     )
 
 
-def _conversations(
-    request: Request, fmt: str, shop: str | None, since: str | None, until: str | None
-) -> Response:
-    require(request)
-    made = _export(request, shop, since, until)
-    return _download(render_conversations(made.rows, fmt), "conversations", fmt)
-
-
-def _sla(
-    request: Request, fmt: str, by: str, shop: str | None, since: str | None, until: str | None
-) -> Response:
-    require(request)
-    if by not in ("agent", "team"):
-        raise ConfigError(f"unknown by={by!r}; use agent or team")
-    made = _export(request, shop, since, until)
-    groups = sla_by_group(made.rows, "agent" if by == "agent" else "team")
-    return _download(render_sla(groups, fmt), f"sla-by-{by}", fmt)
-
-
 Since = Annotated[str | None, Query(alias="from")]
 Until = Annotated[str | None, Query(alias="to")]
 
 
-@router.get("/exports/conversations.csv")
-def conversations_csv(
-    request: Request, shop: str | None = None, since: Since = None, until: Until = None
-) -> Response:
-    return _conversations(request, "csv", shop, since, until)
+def _conversations_route(fmt: str) -> Callable[..., Response]:
+    def download(
+        request: Request, shop: str | None = None, since: Since = None, until: Until = None
+    ) -> Response:
+        require(request)
+        made = _export(request, shop, since, until)
+        return _download(render_conversations(made.rows, fmt), "conversations", fmt)
+
+    return download
 
 
-@router.get("/exports/conversations.json")
-def conversations_json(
-    request: Request, shop: str | None = None, since: Since = None, until: Until = None
-) -> Response:
-    return _conversations(request, "json", shop, since, until)
+def _sla_route(fmt: str) -> Callable[..., Response]:
+    def download(
+        request: Request,
+        by: str = "agent",
+        shop: str | None = None,
+        since: Since = None,
+        until: Until = None,
+    ) -> Response:
+        require(request)
+        if by not in ("agent", "team"):
+            raise ConfigError(f"unknown by={by!r}; use agent or team")
+        made = _export(request, shop, since, until)
+        groups = sla_by_group(made.rows, "agent" if by == "agent" else "team")
+        return _download(render_sla(groups, fmt), f"sla-by-{by}", fmt)
+
+    return download
 
 
-@router.get("/exports/sla.csv")
-def sla_csv(
-    request: Request,
-    by: str = "agent",
-    shop: str | None = None,
-    since: Since = None,
-    until: Until = None,
-) -> Response:
-    return _sla(request, "csv", by, shop, since, until)
-
-
-@router.get("/exports/sla.json")
-def sla_json(
-    request: Request,
-    by: str = "agent",
-    shop: str | None = None,
-    since: Since = None,
-    until: Until = None,
-) -> Response:
-    return _sla(request, "json", by, shop, since, until)
+# One route per file name and format, e.g. /exports/sla.json.
+for _fmt in FORMATS:
+    router.add_api_route(f"/exports/conversations.{_fmt}", _conversations_route(_fmt))
+    router.add_api_route(f"/exports/sla.{_fmt}", _sla_route(_fmt))
