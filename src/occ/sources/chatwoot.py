@@ -316,8 +316,8 @@ class ChatwootClient:
                     break
                 pages_left -= 1
                 for location, item in page:
-                    if _conversation_id(item) in left:
-                        left.discard(_conversation_id(item))
+                    if (conversation_id := _conversation_id(item)) in left:
+                        left.discard(conversation_id)
                         yield self._record(location, item)
                 activities = [a for _, item in page if (a := _activity(item)) is not None]
                 if not activities or min(activities) < since.timestamp():
