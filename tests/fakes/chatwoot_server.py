@@ -185,7 +185,14 @@ class ChatwootFake:
         self.messages.pop(conversation_id, None)
 
     def find(self, conversation_id: int) -> dict[str, Any]:
-        return next(c for c in self.conversations if c["id"] == conversation_id)
+        found = self._stored(conversation_id)
+        if found is None:
+            raise KeyError(conversation_id)
+        return found
+
+    def _stored(self, conversation_id: int) -> dict[str, Any] | None:
+        """The conversation as Chatwoot holds it now (None: never created, or deleted)."""
+        return next((c for c in self.conversations if c["id"] == conversation_id), None)
 
     def messages_path(self, conversation_id: int) -> str:
         return f"{self.conversation_path(conversation_id)}/messages"
@@ -248,11 +255,11 @@ class ChatwootFake:
         return Reply(200, {"meta": self._counts(self._matching(request))})
 
     def _show(self, request: Request, conversation_id: int) -> Reply:
-        found = [c for c in self.conversations if c["id"] == conversation_id]
-        return Reply(200, found[0]) if found else NOT_FOUND
+        found = self._stored(conversation_id)
+        return NOT_FOUND if found is None else Reply(200, found)
 
     def _messages(self, request: Request, conversation_id: int) -> Reply:
-        if not any(c["id"] == conversation_id for c in self.conversations):
+        if self._stored(conversation_id) is None:
             return NOT_FOUND
         ordered = sorted(self.messages.get(conversation_id, []), key=lambda m: m["id"])
         if "before" in request.query:

@@ -28,11 +28,15 @@ from occ.contracts._types import EpochSeconds
 __all__ = [
     "CONVERSATION_STATUSES",
     "MESSAGE_TYPES",
+    "OPEN_STATUSES",
     "ConversationNode",
     "MessageNode",
 ]
 
 CONVERSATION_STATUSES = frozenset({"open", "resolved", "pending", "snoozed"})
+# The conversations occ reads by list and the SLA KPI counts; a live sync learns what became
+# of the ones it stored with these statuses once Chatwoot no longer lists them.
+OPEN_STATUSES = ("open", "pending")
 MESSAGE_TYPES = {"incoming": 0, "outgoing": 1, "activity": 2, "template": 3}
 
 

@@ -19,6 +19,7 @@ from occ.anomalies import (
     forecast_series,
 )
 from occ.contracts.anomalies import Anomaly
+from occ.contracts.chatwoot import OPEN_STATUSES
 from occ.contracts.forecast import ForecastConfig, ForecastResult
 from occ.contracts.incidents import Incident
 from occ.contracts.kpis import (
@@ -180,7 +181,7 @@ def _compute(
                 "variantsRead": len(variants),
             }
         if "sla_breach_rate" in configured:
-            conversations = store.load_conversations(connection, shop.domain, ("open", "pending"))
+            conversations = store.load_conversations(connection, shop.domain, OPEN_STATUSES)
             results["sla_breach_rate"] = compute_sla_breaches(conversations, now, config.sla)
             inputs["sla_breach_rate"] = {"openOrPendingRead": len(conversations)}
         today = _local_today(now, shop.timezone)
@@ -320,7 +321,7 @@ def _forecasts(
             out.append(("inventory_cover", variant.variant_id, None, made, unit_series))
     sla = results["sla_breach_rate"]
     if isinstance(sla, SlaResult):
-        conversations = store.load_conversations(connection, shop.domain, ("open", "pending"))
+        conversations = store.load_conversations(connection, shop.domain, OPEN_STATUSES)
         rates = daily_breach_rate(conversations, shop.timezone, start, yesterday, config.sla)
         made = _forecast(rates, forecast_config, FORECAST_METRICS["sla_breach_rate"])
         if made is not None:

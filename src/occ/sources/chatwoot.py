@@ -74,7 +74,7 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from occ.config import Settings
-from occ.contracts.chatwoot import ConversationNode, MessageNode
+from occ.contracts.chatwoot import OPEN_STATUSES, ConversationNode, MessageNode
 from occ.errors import ConfigError, ContractViolation, SourceError
 from occ.sources.base import RawRecord
 from occ.sources.http import EvidenceSink, Pacer, RetryPolicy, discard_evidence, send
@@ -93,7 +93,7 @@ __all__ = [
 ]
 
 SOURCE = "chatwoot"
-STATUSES = ("open", "pending")
+STATUSES = OPEN_STATUSES
 LEFT_STATUSES = ("resolved", "snoozed")  # where a conversation goes when it leaves STATUSES
 CONVERSATION_PAGE_SIZE = 25  # undeclared: ConversationFinder's page size
 MESSAGE_PAGE_SIZE = 20  # declared for ``before`` ("up to 20 messages")
@@ -316,8 +316,8 @@ class ChatwootClient:
                     break
                 pages_left -= 1
                 for location, item in page:
-                    if _conversation_id(item) in left:
-                        left.discard(_conversation_id(item))
+                    if (conversation_id := _conversation_id(item)) in left:
+                        left.discard(conversation_id)
                         yield self._record(location, item)
                 activities = [a for _, item in page if (a := _activity(item)) is not None]
                 if not activities or min(activities) < since.timestamp():

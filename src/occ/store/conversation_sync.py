@@ -12,12 +12,12 @@ from typing import cast
 
 from sqlalchemy import Connection, Table, select, update
 
+from occ.contracts.chatwoot import OPEN_STATUSES
 from occ.contracts.records import CONVERSATION_DELETED
 from occ.store.tables import ChatwootConversation
 
-__all__ = ["OPEN_STATUSES", "mark_conversations_deleted", "open_conversation_ids"]
+__all__ = ["mark_conversations_deleted", "open_conversation_ids"]
 
-OPEN_STATUSES = ("open", "pending")
 _CONVERSATIONS = cast(Table, ChatwootConversation.__table__)
 
 

@@ -78,6 +78,12 @@ _CONVERSATIONS = cast(Table, ChatwootConversation.__table__)
 _MESSAGES = cast(Table, ChatwootMessage.__table__)
 _PAGES = cast(Table, GaLandingPageDay.__table__)
 _SHOPS = cast(Table, Shop.__table__)
+# A line item's order (the join of line items to orders), and the orders KPIS.md §4 counts:
+# neither cancelled nor a test order.
+_ORDER_OF_LINE = (_ORDERS.c.shop_domain == _LINES.c.shop_domain) & (
+    _ORDERS.c.order_id == _LINES.c.order_id
+)
+_COUNTABLE = _ORDERS.c.cancelled_at.is_(None) & _ORDERS.c.test.is_(False)
 _RAW_TYPE = String()
 
 
@@ -189,17 +195,12 @@ def last_sold(
     for chunk in range(0, len(wanted), 500):
         query = (
             select(_LINES.c.variant_id, func.max(_raw(_ORDERS.c.created_at)))
-            .join(
-                _ORDERS,
-                (_ORDERS.c.shop_domain == _LINES.c.shop_domain)
-                & (_ORDERS.c.order_id == _LINES.c.order_id),
-            )
+            .join(_ORDERS, _ORDER_OF_LINE)
             .where(
                 (_LINES.c.shop_domain == shop)
                 & _LINES.c.variant_id.in_(wanted[chunk : chunk + 500])
                 & (_ORDERS.c.created_at <= until)
-                & _ORDERS.c.cancelled_at.is_(None)
-                & _ORDERS.c.test.is_(False)
+                & _COUNTABLE
             )
             .group_by(_LINES.c.variant_id)
         )
@@ -222,11 +223,7 @@ def _load_orders(
             _LINES.c.quantity,
             _raw(_LINES.c.amount),
         )
-        .join(
-            _ORDERS,
-            (_ORDERS.c.shop_domain == _LINES.c.shop_domain)
-            & (_ORDERS.c.order_id == _LINES.c.order_id),
-        )
+        .join(_ORDERS, _ORDER_OF_LINE)
         .where(window)
     )
     if lines_of is not None:
@@ -297,16 +294,13 @@ def load_order_summaries(
     # their index, whatever the planner's statistics (a store just bulk-loaded has none).
     units = (
         select(func.coalesce(func.sum(_LINES.c.quantity), 0))
-        .where(
-            (_LINES.c.shop_domain == _ORDERS.c.shop_domain)
-            & (_LINES.c.order_id == _ORDERS.c.order_id)
-        )
+        .where(_ORDER_OF_LINE)
         .scalar_subquery()
     )
     query = (
         select(
             _raw(_ORDERS.c.created_at),
-            _ORDERS.c.cancelled_at.is_(None) & _ORDERS.c.test.is_(False),
+            _COUNTABLE,
             _ORDERS.c.fulfillment_status,
             _raw(_ORDERS.c.total),
             units,
@@ -389,17 +383,12 @@ def load_units_sold(
     """
     query = (
         select(_LINES.c.variant_id, _LINES.c.sku, func.sum(_LINES.c.quantity))
-        .join(
-            _ORDERS,
-            (_ORDERS.c.shop_domain == _LINES.c.shop_domain)
-            & (_ORDERS.c.order_id == _LINES.c.order_id),
-        )
+        .join(_ORDERS, _ORDER_OF_LINE)
         .where(
             (_ORDERS.c.shop_domain == shop)
             & (_ORDERS.c.created_at > since)
             & (_ORDERS.c.created_at <= until)
-            & _ORDERS.c.cancelled_at.is_(None)
-            & _ORDERS.c.test.is_(False)
+            & _COUNTABLE
         )
         .group_by(_LINES.c.variant_id, _LINES.c.sku)
     )
