@@ -45,7 +45,6 @@ __all__ = [
 ]
 
 _CENT = Decimal("0.01")
-_CONTINUE = "CONTINUE"
 _LineHandle = Callable[[str | None, str | None], str | None]
 _Basis = Literal["product", "store", "none"]
 
