@@ -10,24 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from builders import ago, conversation, ga4_report, iso, line, order, variant, write_folder
+from builders import ago, conversation, ga4_report, iso, line, message, order, variant, write_folder
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 TODAY = NOW.date()
-
-
-def text_message(
-    number: int, conversation_id: int, kind: int, created: datetime, content: str, **extra: Any
-) -> dict[str, Any]:
-    return {
-        "id": number,
-        "conversation_id": conversation_id,
-        "message_type": kind,
-        "created_at": int(created.timestamp()),
-        "private": False,
-        "content": content,
-        **extra,
-    }
 
 
 def product_variant(number: int, sku: str, stock: int, handle: str, title: str) -> dict[str, Any]:
@@ -58,14 +44,14 @@ def support_folder(folder: Path) -> Path:
     ]
     conversations = [conversation(n, "open", ago(NOW, hours=5)) for n in range(1, 6)]
     messages = [
-        text_message(11, 1, 0, ago(NOW, minutes=90), "Where is order #2001? It never shipped."),
-        text_message(21, 2, 0, ago(NOW, minutes=130), "Hello"),
-        text_message(22, 2, 0, ago(NOW, minutes=120), "order no. 2004 is late, #2002 came fine"),
-        text_message(31, 3, 0, ago(NOW, minutes=70), "I ordered #2001, #2003 — any news?"),
-        text_message(41, 4, 0, ago(NOW, minutes=200), "Call me back about #9999 please"),
-        text_message(42, 4, 1, ago(NOW, minutes=100), "see #2004", private=True),
-        text_message(51, 5, 0, ago(NOW, minutes=40), "Status of #2001?"),
-        text_message(52, 5, 1, ago(NOW, minutes=30), "It ships today."),
+        message(11, 1, 0, ago(NOW, minutes=90), "Where is order #2001? It never shipped."),
+        message(21, 2, 0, ago(NOW, minutes=130), "Hello"),
+        message(22, 2, 0, ago(NOW, minutes=120), "order no. 2004 is late, #2002 came fine"),
+        message(31, 3, 0, ago(NOW, minutes=70), "I ordered #2001, #2003 — any news?"),
+        message(41, 4, 0, ago(NOW, minutes=200), "Call me back about #9999 please"),
+        message(42, 4, 1, ago(NOW, minutes=100), "see #2004", private=True),
+        message(51, 5, 0, ago(NOW, minutes=40), "Status of #2001?"),
+        message(52, 5, 1, ago(NOW, minutes=30), "It ships today."),
     ]
     return write_folder(folder, orders=orders, conversations=conversations, messages=messages)
 
@@ -91,37 +77,25 @@ def _days(first: int, last: int) -> list[date]:
 def traffic_orders() -> list[dict[str, Any]]:
     made: list[dict[str, Any]] = []
     number = 3000
-    for k in range(14, 4, -1):
-        at = datetime.combine(TODAY - timedelta(days=k), datetime.min.time(), UTC)
-        number += 1
-        made.append(
-            order(
-                number,
-                at + timedelta(hours=12),
-                "10.00",
-                lines=[line(number, 71, "BK-RED", 1, "10.00")],
-            )
-        )
-    for k in range(14, 3, -1):
-        at = datetime.combine(TODAY - timedelta(days=k), datetime.min.time(), UTC)
-        number += 1
-        made.append(
-            order(
-                number,
-                at + timedelta(hours=10),
-                "10.00",
-                lines=[line(number, 72, "BK-BLU", 1, "10.00")],
-            )
-        )
+    # (days ago, hour of the sale, variant, SKU, price): one order a day each.
     # OF-1 sells every day, today included: the orders stream is fresh (not gated as stale).
-    for k in range(14, -1, -1):
-        at = datetime.combine(TODAY - timedelta(days=k), datetime.min.time(), UTC)
-        number += 1
-        made.append(
-            order(
-                number, at + timedelta(hours=9), "5.00", lines=[line(number, 73, "OF-1", 1, "5.00")]
+    daily = [
+        (range(14, 4, -1), 12, 71, "BK-RED", "10.00"),
+        (range(14, 3, -1), 10, 72, "BK-BLU", "10.00"),
+        (range(14, -1, -1), 9, 73, "OF-1", "5.00"),
+    ]
+    for days_ago, hour, variant_id, sku, price in daily:
+        for k in days_ago:
+            at = datetime.combine(TODAY - timedelta(days=k), datetime.min.time(), UTC)
+            number += 1
+            made.append(
+                order(
+                    number,
+                    at + timedelta(hours=hour),
+                    price,
+                    lines=[line(number, variant_id, sku, 1, price)],
+                )
             )
-        )
     return made
 
 

@@ -21,6 +21,8 @@ from incident_scenarios import (
 )
 from occ.cli import app
 from occ.config import Settings
+from occ.contracts.records import ConversationRecord, MessageRecord
+from occ.metrics.incident_draft import customer_texts
 from occ.refresh import run_refresh
 from occ.refresh.incidents import incidents_document
 from occ.sources.recorded import recorded_payloads
@@ -268,3 +270,18 @@ def test_dashboard_card_and_api_show_the_incident(engine: Engine, tmp_path: Path
     assert "chatwoot → shopify by order" in html and "asks about #2004" in html
     assert found.status_code == 200
     assert [i["kinds"] for i in found.json()["incidents"]] == [["support_from_stuck_orders"]]
+
+
+def test_only_the_customers_own_messages_are_read_for_order_mentions() -> None:
+    def said(number: int, kind: int, content: str, private: bool = False) -> MessageRecord:
+        return MessageRecord(number, 1, kind, NOW, private, content=content)
+
+    messages = (
+        said(1, 0, "Where is #2001?"),
+        said(2, 1, "It ships today, #2002"),
+        said(3, 0, "see #2004", private=True),
+        said(4, 2, "Conversation was reopened"),
+        said(5, 0, "Still waiting on #2001"),
+    )
+    conversation = ConversationRecord(1, "open", (), "Ann", NOW, messages)
+    assert customer_texts(conversation) == ["Where is #2001?", "Still waiting on #2001"]

@@ -37,6 +37,7 @@ __all__ = [
     "Draft",
     "IncidentInputs",
     "anomaly_ref",
+    "customer_texts",
     "named",
     "share_of",
     "utc_text",
@@ -111,3 +112,9 @@ def named(items: Sequence[str]) -> str:
 
 def share_of(part: float, whole: float) -> float:
     return 0.0 if whole <= 0 else round(min(1.0, max(0.0, part / whole)), 4)
+
+
+def customer_texts(conversation: ConversationRecord) -> list[str | None]:
+    """The customer's own words in ``conversation`` (incoming messages, not private notes):
+    the only text whose order mentions link an incident, read by the refresh and the finder."""
+    return [m.content for m in conversation.messages if m.message_type == 0 and not m.private]

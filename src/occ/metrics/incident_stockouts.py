@@ -87,25 +87,26 @@ def traffic_incidents(inputs: IncidentInputs) -> list[Draft]:
         if anomaly.kpi != "traffic_anomalies" or not anomaly.key:
             continue
         handle = product_handle(anomaly.key)
-        variants = by_handle.get(handle or "", [])
         page = pages.get(anomaly.key)
+        variants = by_handle.get(handle or "", [])
+        # A stockout is the link: low cover alone still sells.
+        if page is None or handle is None or all(v.inventory_quantity > 0 for v in variants):
+            continue
         out = [
             v
             for v in variants
             if v.inventory_quantity <= 0
             or ((c := covers.get(v.variant_id)) is not None and c <= inputs.critical_cover)
         ]
-        # A stockout is the link: low cover alone still sells.
-        if page is None or handle is None or not any(v.inventory_quantity <= 0 for v in out):
-            continue
         drafts.append(
-            _traffic_draft(inputs, fact_id, anomaly, page.previous, handle, variants, out)
+            _traffic_draft(inputs, covers, fact_id, anomaly, page.previous, handle, variants, out)
         )
     return drafts
 
 
 def _traffic_draft(
     inputs: IncidentInputs,
+    covers: dict[str, float | None],
     fact_id: int,
     anomaly: Anomaly,
     previous: int,
@@ -115,7 +116,6 @@ def _traffic_draft(
 ) -> Draft:
     traffic = inputs.traffic
     assert traffic is not None
-    covers = _covers(inputs.inventory)
     page = str(anomaly.key)
     product = out[0].product_title
     empty = [v for v in out if v.inventory_quantity <= 0]

@@ -18,6 +18,7 @@ from occ.metrics.incident_draft import (
     Draft,
     IncidentInputs,
     anomaly_ref,
+    customer_texts,
     named,
     share_of,
     utc_text,
@@ -42,9 +43,8 @@ def support_incidents(inputs: IncidentInputs) -> list[Draft]:
         if conversation is None:
             continue
         mentioned: dict[str, None] = {}
-        for message in conversation.messages:
-            if message.message_type == 0 and not message.private:
-                mentioned.update(dict.fromkeys(order_mentions(message.content, inputs.order_index)))
+        for text in customer_texts(conversation):
+            mentioned.update(dict.fromkeys(order_mentions(text, inputs.order_index)))
         for name in mentioned:
             order = inputs.orders_by_name.get(name)
             if order is None or not stuck(order, inputs.now, timedelta(hours=hours)):

@@ -31,12 +31,11 @@ from occ.contracts.incidents import (
 from occ.contracts.kpis import (
     SEVERITY_ORDER,
 )
-from occ.metrics.fulfillment import stuck
 from occ.metrics.incident_draft import RESIDUAL, Draft, IncidentInputs
 from occ.metrics.incident_stockouts import sales_incidents, traffic_incidents
 from occ.metrics.incident_support import support_incidents
 
-__all__ = ["IncidentInputs", "find_incidents", "stuck"]
+__all__ = ["IncidentInputs", "find_incidents"]
 
 
 def _merge(drafts: list[Draft]) -> list[Draft]:

@@ -53,14 +53,8 @@ def mentioned_numbers(text: str | None) -> list[str]:
 
 def order_mentions(text: str | None, index: Mapping[str, str]) -> list[str]:
     """The shop's order names that ``text`` mentions, in order of first mention."""
-    if not text:
-        return []
-    found: dict[str, None] = {}
-    for match in _REFERENCE.finditer(text):
-        name = index.get(match.group(1).lstrip("0") or "0")
-        if name is not None:
-            found.setdefault(name)
-    return list(found)
+    names = (index.get(number) for number in mentioned_numbers(text))
+    return list(dict.fromkeys(name for name in names if name is not None))
 
 
 def product_handle(landing_page: str) -> str | None:

@@ -45,7 +45,6 @@ __all__ = [
 ]
 
 _CENT = Decimal("0.01")
-_CONTINUE = "CONTINUE"
 _LineHandle = Callable[[str | None, str | None], str | None]
 _Basis = Literal["product", "store", "none"]
 
@@ -149,7 +148,7 @@ def find_unsellable_pages(
             if handle in handles:
                 products[handle].append(variant)
     members = {v.variant_id for product in products.values() for v in product}
-    covers = {c.variant_id: c for c in inventory.variants if members and c.variant_id in members}
+    covers = {c.variant_id: c for c in inventory.variants if c.variant_id in members}
 
     candidates: list[_Candidate] = []
     product_pages = excluded = unknown = 0
@@ -250,6 +249,10 @@ class _History:
     orders: int = 0
     revenue: Decimal = field(default_factory=Decimal)
 
+    def average_order_value(self) -> Decimal:
+        """The orders' mean total, rounded to the cent (needs an order)."""
+        return (self.revenue / self.orders).quantize(_CENT, ROUND_HALF_UP)
+
 
 def estimate_revenue_at_risk(
     scan: UnsellableScan,
@@ -332,7 +335,7 @@ def _page(
         converted = min(base.orders, base_sessions)
         capped = base.orders > base_sessions
         conversion = converted / base_sessions
-        aov = (base.revenue / base.orders).quantize(_CENT, ROUND_HALF_UP)
+        aov = base.average_order_value()
         at_risk = (candidate.sessions * converted * aov / base_sessions).quantize(
             _CENT, ROUND_HALF_UP
         )
@@ -433,7 +436,7 @@ def _result(
     conversion = aov = None
     if store is not None and store.orders and scan.store_sessions:
         conversion = min(store.orders, scan.store_sessions) / scan.store_sessions
-        aov = (store.revenue / store.orders).quantize(_CENT, ROUND_HALF_UP)
+        aov = store.average_order_value()
     return UnsellableResult(
         severity=worst([page.severity for page in pages]),
         current_start=scan.current_start,

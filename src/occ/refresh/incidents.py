@@ -26,6 +26,7 @@ from occ.contracts.kpis import (
 )
 from occ.contracts.records import OrderRecord
 from occ.errors import NotFoundError
+from occ.metrics.incident_draft import customer_texts
 from occ.metrics.incidents import IncidentInputs, find_incidents
 from occ.metrics.mentions import mentioned_numbers, order_index, product_handle
 from occ.store import records as store
@@ -66,9 +67,8 @@ def incident_inputs(
         numbers = {
             number
             for c in conversations.values()
-            for m in c.messages
-            if m.message_type == 0 and not m.private
-            for number in mentioned_numbers(m.content)
+            for text in customer_texts(c)
+            for number in mentioned_numbers(text)
         }
         mentioned = store.load_orders_numbered(connection, shop.domain, numbers)
         index = order_index(o.name for o in sorted(mentioned, key=lambda o: o.created_at))
