@@ -22,6 +22,7 @@ from occ.contracts.kpis import (
     TrafficResult,
 )
 from occ.contracts.records import (
+    INCOMING_MESSAGE,
     ConversationRecord,
     LandingPageDay,
     OrderRecord,
@@ -117,4 +118,8 @@ def share_of(part: float, whole: float) -> float:
 def customer_texts(conversation: ConversationRecord) -> list[str | None]:
     """The customer's own words in ``conversation`` (incoming messages, not private notes):
     the only text whose order mentions link an incident, read by the refresh and the finder."""
-    return [m.content for m in conversation.messages if m.message_type == 0 and not m.private]
+    return [
+        m.content
+        for m in conversation.messages
+        if m.message_type == INCOMING_MESSAGE and not m.private
+    ]
