@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from occ.anomalies import FORECAST_METRICS
 from occ.anomalies.outcome import KpiReading, evaluate_outcome, horizon_days
-from occ.anomalies.response import decision_ref
+from occ.anomalies.response import DecisionRef, decision_ref
 from occ.config import Settings
 from occ.contracts.outcomes import (
     OUTCOME_FACT_TYPE,
@@ -180,19 +180,19 @@ def _approved_unchecked(connection: Connection) -> list[Any]:
     if not decisions:
         return []
     checked = checked_decision_ids(connection, {d.shop_domain for d in decisions})
-    return [d for d in decisions if str(d.id) not in checked and _is_approval(d.payload)]
+    return [d for d in decisions if str(d.id) not in checked]
 
 
 def _check(
     connection: Connection,
     decision: Any,
+    ref: DecisionRef,
     anomaly: FactRow,
     settings: Settings,
     now: datetime,
 ) -> OutcomeRecord | PendingOutcome | None:
-    """The outcome of one approved decision on ``anomaly``, or when it falls due; None for a
-    KPI occ does not check."""
-    ref = decision_ref(decision)
+    """The outcome of one approved decision (``ref``: as the answer to ``anomaly``), or when
+    it falls due; None for a KPI occ does not check."""
     kpi, key = str(anomaly.value.get("kpi")), anomaly.value.get("key")
     days = horizon_days(kpi, settings.outcomes, settings.kpis)
     if days is None:
@@ -245,13 +245,13 @@ def check_outcomes(
     try:
         with engine.begin() as connection:
             _take_lock(connection)
-            candidates = _approved_unchecked(connection)
-            anomalies = facts_by_id(connection, [decision_ref(d).fact_id or 0 for d in candidates])
-            for decision in candidates:
-                anomaly = anomalies.get(decision_ref(decision).fact_id or 0)
+            candidates = [(d, decision_ref(d)) for d in _approved_unchecked(connection)]
+            anomalies = facts_by_id(connection, [ref.fact_id or 0 for _, ref in candidates])
+            for decision, ref in candidates:
+                anomaly = anomalies.get(ref.fact_id or 0)
                 if anomaly is None or not anomaly.fact_type.startswith("anomaly."):
                     continue  # not tied to an anomaly: nothing to check against
-                found = _check(connection, decision, anomaly, settings, now)
+                found = _check(connection, decision, ref, anomaly, settings, now)
                 if isinstance(found, PendingOutcome):
                     report.pending.append(found)
                 elif found is not None:
