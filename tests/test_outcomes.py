@@ -29,6 +29,8 @@ from occ.contracts.outcomes import OUTCOME_FACT_TYPE, OutcomeConfig, OutcomeReco
 from occ.decisions.outcomes import check_outcomes
 from occ.refresh import run_refresh
 from occ.sources.recorded import recorded_payloads
+from occ.store.facts import write_fact
+from occ.store.outcomes import checked_decision_ids, recorded_outcomes
 from occ.store.tables import DashboardFact, OutboxEntry
 from occ.worker.packet import make_packet
 from outcome_scenario import (
@@ -337,6 +339,51 @@ def test_shares_count_judged_actions_only() -> None:
 
 
 # The scenario ---------------------------------------------------------------------------------
+
+
+def _stored_outcome(decision_id: str, outcome: str, shop: str) -> OutcomeRecord:
+    return OutcomeRecord(
+        decision_id=decision_id,
+        anomaly_fact_id=1,
+        kpi="sla_breach_rate",
+        key=None,
+        action_kind="reply",
+        action_entity=None,
+        horizon_days=3,
+        decided_at=AS_OF - timedelta(days=3),
+        due_at=AS_OF,
+        checked_at=AS_OF,
+        checked_fact_id=None,
+        outcome=outcome,  # type: ignore[arg-type]
+        reason=f"{outcome} in {shop}",
+        before={},
+        after=None,
+    )
+
+
+def test_recorded_outcomes_read_the_first_fact_of_each_decision(engine: Engine) -> None:
+    stored = [
+        _stored_outcome("d1", "worked", "a.myshopify.com"),
+        _stored_outcome("d1", "did_not_work", "a.myshopify.com"),
+        _stored_outcome("d2", "not_enough_data", "b.myshopify.com"),
+    ]
+    with engine.begin() as connection:
+        for record in stored:
+            write_fact(
+                connection,
+                shop=record.reason.rpartition(" ")[2],
+                fact_type=OUTCOME_FACT_TYPE,
+                scope="cx",
+                value=record.as_value(),
+                metadata={},
+                now=AS_OF,
+            )
+    with engine.connect() as connection:
+        assert recorded_outcomes(connection) == {"d1": stored[0], "d2": stored[2]}
+        assert recorded_outcomes(connection, ["a.myshopify.com"]) == {"d1": stored[0]}
+        assert recorded_outcomes(connection, [None], ["d2"]) == {"d2": stored[2]}
+        assert checked_decision_ids(connection, ["b.myshopify.com"]) == {"d2"}
+        assert checked_decision_ids(connection) == {"d1", "d2"}
 
 
 def _refresh_cli(runner: CliRunner, db_url: str, folder: Path, now: datetime) -> str:

@@ -40,9 +40,9 @@ from occ.decisions.outcomes import (
     OutcomeStatus,
     check_outcomes,
     decision_outcomes,
-    recorded_outcomes,
 )
 from occ.errors import ConfigError, InputFileError, MirrorError
+from occ.store.outcomes import recorded_outcomes
 
 __all__ = ["decisions_app"]
 

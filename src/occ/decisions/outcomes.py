@@ -18,17 +18,17 @@ database's write lock), so the second waits, then reads the first one's facts.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Select, Table, false, select, text, update
+from sqlalchemy import Connection, Engine, Table, false, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from occ.anomalies import FORECAST_METRICS
 from occ.anomalies.outcome import KpiReading, evaluate_outcome, horizon_days
-from occ.anomalies.response import decision_ref
+from occ.anomalies.response import DecisionRef, decision_ref
 from occ.config import Settings
 from occ.contracts.outcomes import (
     OUTCOME_FACT_TYPE,
@@ -41,6 +41,7 @@ from occ.decisions.log import DECISIONS, Decision
 from occ.errors import StoreError
 from occ.store.engine import masked_url
 from occ.store.facts import FactRow, facts_by_id, write_fact
+from occ.store.outcomes import checked_decision_ids, recorded_outcomes
 from occ.store.tables import DashboardFact, RefreshRun
 
 __all__ = [
@@ -49,13 +50,11 @@ __all__ = [
     "PendingOutcome",
     "check_outcomes",
     "decision_outcomes",
-    "recorded_outcomes",
 ]
 
 _FACTS = cast(Table, DashboardFact.__table__)
 _RUNS = cast(Table, RefreshRun.__table__)
 _LOCK_KEY = 0x6F6363_6F7574  # pg_advisory_xact_lock key: one outcome check at a time
-_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,37 +115,6 @@ def _take_lock(connection: Connection) -> None:
 
 def _is_approval(payload: Any) -> bool:
     return isinstance(payload, dict) and payload.get("verdict") == "approve"
-
-
-def _outcome_facts(query: Select[Any], shops: Iterable[str | None] | None) -> Select[Any]:
-    """``query`` narrowed to the outcome facts of ``shops`` (all shops when one is None)."""
-    query = query.where(_FACTS.c.fact_type == OUTCOME_FACT_TYPE)
-    domains = None if shops is None else set(shops)
-    if domains is not None and None not in domains:
-        query = query.where(_FACTS.c.shop_domain.in_(sorted(cast(set[str], domains))))
-    return query
-
-
-def recorded_outcomes(
-    connection: Connection,
-    shops: Iterable[str | None] | None = None,
-    decision_ids: Collection[str] | None = None,
-) -> dict[str, OutcomeRecord]:
-    """The recorded outcomes (of ``shops``' facts, of ``decision_ids``), by decision id."""
-    query = _outcome_facts(select(_FACTS.c.value), shops)
-    if decision_ids is None:
-        rows = list(connection.execute(query.order_by(_FACTS.c.id)))
-    else:
-        wanted, rows = sorted(decision_ids), []
-        decided = _FACTS.c.value["decisionId"].as_string()
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            rows += connection.execute(query.where(decided.in_(chunk)).order_by(_FACTS.c.id))
-    found: dict[str, OutcomeRecord] = {}
-    for row in rows:
-        record = OutcomeRecord.model_validate(row.value)
-        found.setdefault(record.decision_id, record)  # the first one recorded stands
-    return found
 
 
 def _reading(
@@ -211,22 +179,20 @@ def _approved_unchecked(connection: Connection) -> list[Any]:
     ).all()
     if not decisions:
         return []
-    decided = _FACTS.c.value["decisionId"].as_string()
-    query = _outcome_facts(select(decided), {d.shop_domain for d in decisions})
-    checked = set(connection.execute(query).scalars())
-    return [d for d in decisions if str(d.id) not in checked and _is_approval(d.payload)]
+    checked = checked_decision_ids(connection, {d.shop_domain for d in decisions})
+    return [d for d in decisions if str(d.id) not in checked]
 
 
 def _check(
     connection: Connection,
     decision: Any,
+    ref: DecisionRef,
     anomaly: FactRow,
     settings: Settings,
     now: datetime,
 ) -> OutcomeRecord | PendingOutcome | None:
-    """The outcome of one approved decision on ``anomaly``, or when it falls due; None for a
-    KPI occ does not check."""
-    ref = decision_ref(decision)
+    """The outcome of one approved decision (``ref``: as the answer to ``anomaly``), or when
+    it falls due; None for a KPI occ does not check."""
     kpi, key = str(anomaly.value.get("kpi")), anomaly.value.get("key")
     days = horizon_days(kpi, settings.outcomes, settings.kpis)
     if days is None:
@@ -279,13 +245,13 @@ def check_outcomes(
     try:
         with engine.begin() as connection:
             _take_lock(connection)
-            candidates = _approved_unchecked(connection)
-            anomalies = facts_by_id(connection, [decision_ref(d).fact_id or 0 for d in candidates])
-            for decision in candidates:
-                anomaly = anomalies.get(decision_ref(decision).fact_id or 0)
+            candidates = [(d, decision_ref(d)) for d in _approved_unchecked(connection)]
+            anomalies = facts_by_id(connection, [ref.fact_id or 0 for _, ref in candidates])
+            for decision, ref in candidates:
+                anomaly = anomalies.get(ref.fact_id or 0)
                 if anomaly is None or not anomaly.fact_type.startswith("anomaly."):
                     continue  # not tied to an anomaly: nothing to check against
-                found = _check(connection, decision, anomaly, settings, now)
+                found = _check(connection, decision, ref, anomaly, settings, now)
                 if isinstance(found, PendingOutcome):
                     report.pending.append(found)
                 elif found is not None:

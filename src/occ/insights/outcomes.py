@@ -9,14 +9,13 @@ counted beside it (``occ.anomalies.outcome.outcome_shares``).
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection
 
 from occ.anomalies.outcome import outcome_shares
-from occ.contracts.outcomes import OUTCOME_FACT_TYPE, OutcomeRecord
 from occ.insights.window import WeekWindow, iso_utc
-from occ.store.tables import DashboardFact
+from occ.store.outcomes import recorded_outcomes
 
 __all__ = ["ACTION_TITLES", "outcome_review"]
 
@@ -27,25 +26,15 @@ ACTION_TITLES = {
     "reorder": "Reorder a variant",
     "expedite": "Expedite a stuck order",
 }
-_FACTS = cast(Table, DashboardFact.__table__)
 
 
 def outcome_review(connection: Connection, shop: str, window: WeekWindow) -> dict[str, Any]:
     """The outcomes section: per kind of action, how many worked, and each outcome."""
-    rows = connection.execute(
-        select(_FACTS.c.value)
-        .where((_FACTS.c.shop_domain == shop) & (_FACTS.c.fact_type == OUTCOME_FACT_TYPE))
-        .order_by(_FACTS.c.id)
-    )
-    seen: set[str] = set()
-    records: list[OutcomeRecord] = []
-    for row in rows:
-        record = OutcomeRecord.model_validate(row.value)
-        if record.decision_id in seen:
-            continue  # the first one recorded stands
-        seen.add(record.decision_id)
-        if window.opens < record.checked_at <= window.closes:
-            records.append(record)
+    records = [
+        record
+        for record in recorded_outcomes(connection, [shop]).values()
+        if window.opens < record.checked_at <= window.closes
+    ]
     records.sort(key=lambda r: (r.checked_at, r.decision_id))
     shares = outcome_shares((r.action_kind, r.outcome) for r in records)
     document: dict[str, Any] = {

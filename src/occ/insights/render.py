@@ -10,6 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from occ.contracts.outcomes import OUTCOME_LABELS
 from occ.insights.charts import Chart
 
 __all__ = ["KPI_TITLES", "fmt", "render_html", "render_markdown"]
@@ -238,11 +239,7 @@ def render_markdown(packet: dict[str, Any], charts: dict[str, Chart]) -> str:
     return "\n".join(lines) + "\n"
 
 
-OUTCOME_WORDS = {
-    "worked": "worked",
-    "did_not_work": "did not work",
-    "not_enough_data": "not enough data",
-}
+OUTCOME_WORDS = {outcome: label.lower() for outcome, label in OUTCOME_LABELS.items()}
 
 
 def _outcomes_md(section: dict[str, Any]) -> list[str]:
