@@ -25,6 +25,7 @@ ACTION_TITLES = {
     "review_page": "Review a landing page",
     "reorder": "Reorder a variant",
     "expedite": "Expedite a stuck order",
+    "restock_or_redirect": "Restock or redirect an unsellable product page",
 }
 
 
