@@ -89,7 +89,7 @@ class WorkerProcess:
     def logged(self, text: str) -> bool:
         return any(text in line for line in self.lines)
 
-    def stop(self, timeout: float = 5.0) -> tuple[int, float]:
+    def stop(self, timeout: float = 30.0) -> tuple[int, float]:
         """SIGTERM; the exit status and how long the worker took to exit."""
         sent = time.monotonic()
         self.process.send_signal(signal.SIGTERM)
@@ -159,7 +159,9 @@ def test_sigterm_finishes_the_job_in_flight_and_exits_0(tmp_path: Path) -> None:
         status, seconds = worker.stop()
 
     assert status == 0, worker.stderr
-    assert seconds < 5
+    # a sync of a few entries takes milliseconds; the bound only tells a stop from a hang
+    # (generous: the machine may be loaded)
+    assert seconds < 20
     assert worker.logged("SIGTERM: stopping after the job in flight")
     assert worker.logged("stopped; its locks are released")
     assert locks(engine) == []
@@ -189,7 +191,9 @@ def test_sigterm_during_a_backoff_abandons_the_attempt_and_keeps_the_entries(
         status, seconds = worker.stop()
 
     assert status == 0, worker.stderr
-    assert seconds < 3, worker.stderr
+    # abandoned, not waited out: the 29 backoffs left would take minutes (full jitter up to
+    # 30 s each); the bound is generous because the machine may be loaded
+    assert seconds < 20, worker.stderr
     assert worker.logged("job=sync outcome=abandoned")
     assert not worker.logged("job=health ")  # queued behind the sync: not started
     assert "s3cret-pw" not in worker.stderr
