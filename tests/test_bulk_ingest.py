@@ -419,13 +419,59 @@ def test_a_ga4_report_with_bad_rows_keeps_the_good_ones_and_locates_the_bad(
         ).all()
     assert (result.read, result.stored) == (7, 2)
     assert [(q.location, q.reason) for q in result.quarantined] == [
-        ("ga4/landing_pages.json rows[1]", "unconverted data remains: 99"),
+        (
+            "ga4/landing_pages.json rows[1]",
+            'date "20261399" is not a GA4 date (YYYYMMDD): no such day',
+        ),
         ("ga4/landing_pages.json rows[2]", "invalid literal for int() with base 10: 'many'"),
         ("ga4/landing_pages.json rows[3]", "metricValues: required field missing"),
         ("ga4/landing_pages.json rows[4]", "metricValues.0.value: required field missing"),
     ]
     assert result.quarantined[3].raw == str(report["rows"][4])
     assert sorted(stored) == [("/a", 9), ("/f", 4)]  # the later report wins for /a
+
+
+@pytest.mark.parametrize(
+    ("raw_day", "reason"),
+    [
+        pytest.param("2026110199", 'date "2026110199" is not a GA4 date (YYYYMMDD)', id="long"),
+        # Too short: strptime read "2026111" as 1 November, though it may as well be 11 January.
+        pytest.param("2026111", 'date "2026111" is not a GA4 date (YYYYMMDD)', id="short"),
+        pytest.param("", 'date "" is not a GA4 date (YYYYMMDD)', id="empty"),
+        pytest.param("2026-11-01", 'date "2026-11-01" is not a GA4 date (YYYYMMDD)', id="iso"),
+        pytest.param("2026110a", 'date "2026110a" is not a GA4 date (YYYYMMDD)', id="letter"),
+        pytest.param(
+            "２０２６１１０１",
+            'date "２０２６１１０１" is not a GA4 date (YYYYMMDD)',
+            id="fullwidth",
+        ),
+        pytest.param(  # escaped: the reason stays one line
+            "20261101\n", 'date "20261101\\n" is not a GA4 date (YYYYMMDD)', id="newline"
+        ),
+        pytest.param(
+            "20261131", 'date "20261131" is not a GA4 date (YYYYMMDD): no such day', id="31-nov"
+        ),
+        pytest.param(
+            "20270229", 'date "20270229" is not a GA4 date (YYYYMMDD): no such day', id="29-feb"
+        ),
+        pytest.param(
+            "20261301", 'date "20261301" is not a GA4 date (YYYYMMDD): no such day', id="month-13"
+        ),
+    ],
+)
+def test_a_ga4_row_whose_date_is_not_yyyymmdd_is_quarantined_saying_so(
+    engine: Engine, raw_day: str, reason: str
+) -> None:
+    report = ga4_report([("/a", "20280229", 5), ("/b", raw_day, 6)])
+    records = [RawRecord("ga4/landing_pages.json", json.dumps(report))]
+    with engine.begin() as connection:
+        result = ingest_stream(connection, SHOP, "ga4.landing_pages", records)
+        stored = connection.execute(select(GaLandingPageDay.landing_page)).scalars().all()
+    assert [(q.source, q.stream, q.location, q.reason) for q in result.quarantined] == [
+        ("ga4", "ga4.landing_pages", "ga4/landing_pages.json rows[1]", reason)
+    ]
+    assert result.quarantined[0].raw == str(report["rows"][1])
+    assert (result.read, result.stored, stored) == (2, 1, ["/a"])  # a leap day is a day
 
 
 def test_a_bulk_load_gathers_planner_statistics_in_its_transaction(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from sqlalchemy import Engine
@@ -21,6 +21,7 @@ from incident_scenarios import (
 )
 from occ.cli import app
 from occ.config import Settings
+from occ.contracts.incidents import INCIDENT_KIND_LABELS, IncidentKind
 from occ.contracts.records import ConversationRecord, MessageRecord
 from occ.metrics.incident_draft import customer_texts
 from occ.refresh import run_refresh
@@ -218,8 +219,14 @@ def test_cli_prints_incidents_and_json(
     assert result.exit_code == 0, result.output
     shown = " ".join(result.output.split())  # as wide as the terminal: compare the words
     assert "Customers waiting on 2 order(s) stuck in fulfillment" in shown
+    assert "(inc-" in shown and "; support ← stuck orders; since " in shown
     assert "Likely cause: Orders stuck in fulfillment — 3 of 4 breached conversations" in shown
     assert "chatwoot → shopify by order Conversation 2" in shown
+
+
+def test_every_incident_kind_has_one_label_for_the_cli_and_the_dashboard() -> None:
+    """A new kind without a label would show its raw name in both."""
+    assert set(INCIDENT_KIND_LABELS) == set(get_args(IncidentKind))
 
 
 def test_cli_before_any_refresh_says_what_to_do(db_url: str, runner: CliRunner) -> None:
@@ -255,6 +262,9 @@ def test_the_demo_plants_one_incident_of_each_kind(
     for incident in document["incidents"]:
         assert incident["causes"] and incident["links"] and incident["anomalies"]
         assert abs(sum(c["share"] for c in incident["causes"]) - 1) < 1e-3
+    shown = " ".join(runner.invoke(app, ["incidents", "--db", db_url]).output.split())
+    for label in ("support ← stuck orders", "traffic ← stockout", "sales ← stockout"):
+        assert f"; {label}; since " in shown, label
 
 
 def test_dashboard_card_and_api_show_the_incident(engine: Engine, tmp_path: Path) -> None:
@@ -265,6 +275,7 @@ def test_dashboard_card_and_api_show_the_incident(engine: Engine, tmp_path: Path
         with dash.api() as api:
             found = api.get("/api/v1/incidents")
     assert "Incidents across sources <small>(1)</small>" in html
+    assert '<span class="tag">Support ← stuck orders</span>' in html
     assert "Customers waiting on 2 order(s) stuck in fulfillment" in html
     assert "Likely cause: Orders stuck in fulfillment" in html and "(75 % of the anomaly)" in html
     assert "chatwoot → shopify by order" in html and "asks about #2004" in html

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from builders import variant
 from conftest import NOW
 from occ.cli import app
 from occ.config import Settings
@@ -174,6 +175,31 @@ def test_each_flagged_page_raises_an_anomaly_with_a_restock_or_redirect_action(
     assert actions[0].subject == f"unsellable_traffic:restock_or_redirect:{OUT}"
     assert actions[0].payload["skus"] == ["P-OUT"]
     assert actions[0].payload["revenueAtRisk"] == "350.35"
+
+
+def test_a_page_with_more_variants_than_are_named_says_how_many_more(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The anomaly and its action name the first three variants, then count the rest."""
+    pump = {"handle": "fuel-pump", "product": "Fuel Pump"}
+    more = [variant(201 + k, f"P-OUT-{k}", 0, **pump) for k in range(1, 5)]
+    report = _refresh(engine, tmp_path / "rec", variants=[*unsellable_variants(), *more])
+    anomalies = [a for a in report.snapshot.anomalies if a.kpi == "unsellable_traffic"]
+    out = next(a for a in anomalies if a.key == OUT)
+    assert (
+        "out of stock (P-OUT: 0 in stock; P-OUT-1: 0 in stock; P-OUT-2: 0 in stock; "
+        "2 more variant(s))"
+    ) in out.message
+    with engine.connect() as connection:
+        facts = facts_by_id(
+            connection, [*report.snapshot.anomaly_fact_ids, *report.snapshot.fact_ids.values()]
+        )
+    anomaly_facts = [facts[i] for i in report.snapshot.anomaly_fact_ids]
+    actions = suggested_actions(anomaly_facts, facts)
+    titles = [a.title for a in actions if a.kpi == "unsellable_traffic" and a.entity == OUT]
+    assert titles == [
+        f"Restock P-OUT, P-OUT-1, P-OUT-2 and 2 more or point traffic from {OUT} elsewhere"
+    ]
 
 
 def test_occ_kpis_json_and_table_show_the_tile(

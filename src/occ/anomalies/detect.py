@@ -19,6 +19,7 @@ from __future__ import annotations
 from occ.contracts.anomalies import Anomaly, AnomalySeverity
 from occ.contracts.forecast import ForecastResult
 from occ.contracts.kpis import (
+    UNSELLABLE_VARIANTS_NAMED,
     FulfillmentResult,
     InventoryResult,
     KpiConfig,
@@ -41,7 +42,6 @@ KPI_NAMES = {
     "fulfillment": "fulfillment_issue_rate",
     "unsellable": "unsellable_traffic",
 }
-_VARIANTS_NAMED = 3
 FORECAST_METRICS = {
     "sales_delta": "sales",
     "sla_breach_rate": "breach-rate",
@@ -189,9 +189,9 @@ def _stock_text(page: UnsellablePage) -> str:
             if variant.state == "low_cover" and variant.days_of_cover is not None
             else ""
         )
-        for variant in page.variants[:_VARIANTS_NAMED]
+        for variant in page.variants[:UNSELLABLE_VARIANTS_NAMED]
     ]
-    more = len(page.variants) - _VARIANTS_NAMED
+    more = len(page.variants) - UNSELLABLE_VARIANTS_NAMED
     return "; ".join(named) + (f"; {more} more variant(s)" if more > 0 else "")
 
 

@@ -13,15 +13,12 @@ from rich.table import Table
 
 from occ.cli.render import SEVERITY_LABELS
 from occ.cli.shared import ConfigOption, DbOption, handles_errors, open_engine, out, settings_from
+from occ.contracts.incidents import INCIDENT_KIND_LABELS
 from occ.refresh.incidents import incidents_document
 
 __all__ = ["incidents", "render_incidents"]
 
-KIND_LABELS = {
-    "support_from_stuck_orders": "support ← stuck orders",
-    "traffic_on_stockout": "traffic ← stockout",
-    "sales_on_stockout": "sales ← stockout",
-}
+KIND_LABELS = {kind: label.lower() for kind, label in INCIDENT_KIND_LABELS.items()}
 
 
 @handles_errors

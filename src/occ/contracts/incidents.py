@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "INCIDENTS_FACT_TYPE",
+    "INCIDENT_KIND_LABELS",
     "Incident",
     "IncidentAnomaly",
     "IncidentKind",
@@ -25,6 +26,11 @@ __all__ = [
 INCIDENTS_FACT_TYPE = "incidents.open"
 
 IncidentKind = Literal["support_from_stuck_orders", "traffic_on_stockout", "sales_on_stockout"]
+INCIDENT_KIND_LABELS: dict[str, str] = {  # the dashboard's tags; `occ incidents` lower-cases them
+    "support_from_stuck_orders": "Support ← stuck orders",
+    "traffic_on_stockout": "Traffic ← stockout",
+    "sales_on_stockout": "Sales ← stockout",
+}
 LinkKind = Literal["order", "product", "variant", "time"]
 
 

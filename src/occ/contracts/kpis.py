@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "SEVERITY_ORDER",
     "TILE_TITLES",
+    "UNSELLABLE_VARIANTS_NAMED",
     "BreachedConversation",
     "FulfillmentConfig",
     "FulfillmentIssue",
@@ -319,6 +320,11 @@ class UnsellablePage(_Model):
     share_of_revenue_pct: float | None
     severity: Severity
     assumption: str
+
+
+UNSELLABLE_VARIANTS_NAMED = 3
+"""Variants of an unsellable page named in its anomaly's message and in the title of its
+restock-or-redirect action, before the count of the others (the fact lists them all)."""
 
 
 class UnsellableResult(_Model):

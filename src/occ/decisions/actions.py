@@ -22,9 +22,11 @@ from typing import Any, Literal, cast
 from sqlalchemy import Connection, Engine, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from occ.contracts.kpis import UNSELLABLE_VARIANTS_NAMED
 from occ.decisions.log import Decision, insert_decision, new_decision
 from occ.decisions.templates import template_for
 from occ.errors import NotFoundError, OccError, StoreError
+from occ.metrics.incident_draft import named
 from occ.store.engine import masked_url
 from occ.store.facts import FactRow
 from occ.store.tables import ActionDecision
@@ -43,8 +45,6 @@ VERDICTS: tuple[Verdict, ...] = ("approve", "reject", "snooze")
 _ACTIONS = cast(Table, ActionDecision.__table__)
 _STUCK_ORDERS = 10
 """Oldest stuck orders that get an "expedite" action each (the tile lists them all)."""
-_VARIANTS_NAMED = 3
-"""Variants named in a restock-or-redirect title (the payload lists them all)."""
 
 
 class ActionAlreadyDecided(OccError):
@@ -207,15 +207,13 @@ def _restock_or_redirect(
         return []
     variants = found.get("variants", [])
     labels = [str(v.get("sku") or v.get("title") or v.get("variant_id")) for v in variants]
-    named = ", ".join(labels[:_VARIANTS_NAMED])
-    if len(labels) > _VARIANTS_NAMED:
-        named += f" and {len(labels) - _VARIANTS_NAMED} more"
+    restock = named(labels, UNSELLABLE_VARIANTS_NAMED)
     return [
         _action(
             anomaly,
             "restock_or_redirect",
             page,
-            f"Restock {named} or point traffic from {page} elsewhere",
+            f"Restock {restock} or point traffic from {page} elsewhere",
             f"{message} Restock it, or until it is back point the links, ads and emails "
             f"that send visitors to {page} at an in-stock alternative.",
             landingPage=page,

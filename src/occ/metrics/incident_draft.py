@@ -106,9 +106,10 @@ def utc_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def named(items: Sequence[str]) -> str:
-    shown = ", ".join(items[:SHOWN])
-    return shown + (f" and {len(items) - SHOWN} more" if len(items) > SHOWN else "")
+def named(items: Sequence[str], shown: int = SHOWN) -> str:
+    """The first ``shown`` of ``items``, then how many more: "a, b, c and 2 more"."""
+    listed = ", ".join(items[:shown])
+    return listed + (f" and {len(items) - shown} more" if len(items) > shown else "")
 
 
 def share_of(part: float, whole: float) -> float:

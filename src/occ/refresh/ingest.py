@@ -22,6 +22,7 @@ leaves nothing written.
 from __future__ import annotations
 
 import gc
+import json
 import multiprocessing
 import os
 from collections import Counter, deque
@@ -29,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from itertools import chain, islice
 from multiprocessing.context import BaseContext
 from typing import Any
@@ -432,13 +433,21 @@ def _ingest_records(
 
 
 def _ga4_date(raw: str) -> date:
-    """``YYYYMMDD`` as a date, exactly as ``strptime(raw, "%Y%m%d")`` reads it (and fails)."""
+    """GA4's ``date`` dimension (``YYYYMMDD``, eight ASCII digits) as a date.
+
+    Raises:
+        ValueError: ``raw`` is not a day written that way; the message is the row's
+            quarantine reason (``raw`` JSON-quoted, so that it stays one line).
+    """
     if len(raw) == 8 and raw.isascii() and raw.isdigit():
         try:
             return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
         except ValueError:
-            pass
-    return datetime.strptime(raw, "%Y%m%d").date()
+            why = ": no such day"  # e.g. 20261131
+    else:
+        why = ""
+    quoted = json.dumps(raw, ensure_ascii=False)
+    raise ValueError(f"date {quoted} is not a GA4 date (YYYYMMDD){why}")
 
 
 _Columns = tuple[int, int, int]  # where landingPage, date and sessions are in a report's rows

@@ -1,4 +1,5 @@
-"""Jinja filters of the dashboard: numbers, money, ages and severities as people read them."""
+"""Jinja filters of the dashboard: numbers, money, ages, severities and incident kinds as people
+read them."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from jinja2 import Environment
+
+from occ.contracts.incidents import INCIDENT_KIND_LABELS
 
 __all__ = ["SEVERITY_ICONS", "install_filters"]
 
@@ -65,3 +68,4 @@ def install_filters(env: Environment) -> None:
     env.filters["age"] = _age
     env.globals["severity_icon"] = lambda s: SEVERITY_ICONS.get(str(s), "●")
     env.globals["severity_text"] = lambda s: SEVERITY_TEXT.get(str(s), str(s))
+    env.globals["incident_kind_labels"] = INCIDENT_KIND_LABELS
