@@ -405,6 +405,7 @@ def test_a_ga4_report_with_bad_rows_keeps_the_good_ones_and_locates_the_bad(
     report["rows"].append(
         {"dimensionValues": [{"value": "/e"}, {"value": "20261122"}], "metricValues": [{}]}
     )
+    report["rows"].append({"dimensionValues": [{"value": "/g"}], "metricValues": [{"value": "1"}]})
     report["rows"][2]["metricValues"][0]["value"] = "many"
     clean = ga4_report([("/a", "20261120", 9), ("/f", "20261121", 4)])
     folder = write_folder(tmp_path / "rec", ga4=report)
@@ -417,15 +418,22 @@ def test_a_ga4_report_with_bad_rows_keeps_the_good_ones_and_locates_the_bad(
         stored = connection.execute(
             select(GaLandingPageDay.landing_page, GaLandingPageDay.sessions)
         ).all()
-    assert (result.read, result.stored) == (7, 2)
+    assert (result.read, result.stored) == (8, 2)
     assert [(q.location, q.reason) for q in result.quarantined] == [
         (
             "ga4/landing_pages.json rows[1]",
             'date "20261399" is not a GA4 date (YYYYMMDD): no such day',
         ),
-        ("ga4/landing_pages.json rows[2]", "invalid literal for int() with base 10: 'many'"),
+        (
+            "ga4/landing_pages.json rows[2]",
+            'sessions "many" is not a count of sessions (digits 0-9 only)',
+        ),
         ("ga4/landing_pages.json rows[3]", "metricValues: required field missing"),
         ("ga4/landing_pages.json rows[4]", "metricValues.0.value: required field missing"),
+        (
+            "ga4/landing_pages.json rows[5]",
+            "row has 1 dimension and 1 metric value(s); the report's headers name at least 2 and 1",
+        ),
     ]
     assert result.quarantined[3].raw == str(report["rows"][4])
     assert sorted(stored) == [("/a", 9), ("/f", 4)]  # the later report wins for /a
@@ -472,6 +480,35 @@ def test_a_ga4_row_whose_date_is_not_yyyymmdd_is_quarantined_saying_so(
     ]
     assert result.quarantined[0].raw == str(report["rows"][1])
     assert (result.read, result.stored, stored) == (2, 1, ["/a"])  # a leap day is a day
+
+
+@pytest.mark.parametrize(
+    "raw_sessions",
+    [
+        pytest.param("-5", id="negative"),
+        pytest.param(" 12", id="space"),  # int() would have read these three
+        pytest.param("1_000", id="underscore"),
+        pytest.param("１２", id="fullwidth"),
+        pytest.param("12.0", id="decimal"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_a_ga4_row_whose_sessions_are_not_a_count_is_quarantined_saying_so(
+    engine: Engine, raw_sessions: str
+) -> None:
+    report = ga4_report([("/a", "20261120", 5), ("/b", "20261120", 6)])
+    report["rows"][1]["metricValues"][0]["value"] = raw_sessions
+    records = [RawRecord("ga4/landing_pages.json", json.dumps(report))]
+    with engine.begin() as connection:
+        result = ingest_stream(connection, SHOP, "ga4.landing_pages", records)
+    quoted = json.dumps(raw_sessions, ensure_ascii=False)
+    assert [(q.location, q.reason) for q in result.quarantined] == [
+        (
+            "ga4/landing_pages.json rows[1]",
+            f"sessions {quoted} is not a count of sessions (digits 0-9 only)",
+        )
+    ]
+    assert (result.read, result.stored) == (2, 1)
 
 
 def test_a_bulk_load_gathers_planner_statistics_in_its_transaction(

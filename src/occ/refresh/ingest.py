@@ -450,6 +450,19 @@ def _ga4_date(raw: str) -> date:
     raise ValueError(f"date {quoted} is not a GA4 date (YYYYMMDD){why}")
 
 
+def _ga4_sessions(raw: str) -> int:
+    """GA4's ``sessions`` metric (a count, sent as ASCII digits) as an int.
+
+    Raises:
+        ValueError: ``raw`` is not a whole number of at least 0; the message is the row's
+            quarantine reason.
+    """
+    if raw.isascii() and raw.isdigit():
+        return int(raw)
+    quoted = json.dumps(raw, ensure_ascii=False)
+    raise ValueError(f"sessions {quoted} is not a count of sessions (digits 0-9 only)")
+
+
 _Columns = tuple[int, int, int]  # where landingPage, date and sessions are in a report's rows
 
 
@@ -469,15 +482,21 @@ def _day(row: ReportRow, columns: _Columns, dates: dict[str, date]) -> LandingPa
     """One row as a page's sessions on a day (``dates``: the days already converted).
 
     Raises:
-        ValueError, IndexError: the row has no such date, number or column.
+        ValueError: the row has no such date, count or column; the message is its quarantine
+            reason.
     """
     page_at, date_at, sessions_at = columns
-    dimensions = row.dimensionValues
+    dimensions, metrics = row.dimensionValues, row.metricValues
+    if len(dimensions) <= max(page_at, date_at) or len(metrics) <= sessions_at:
+        raise ValueError(
+            f"row has {len(dimensions)} dimension and {len(metrics)} metric value(s); the"
+            f" report's headers name at least {max(page_at, date_at) + 1} and {sessions_at + 1}"
+        )
     raw_day = dimensions[date_at].value
     day = dates.get(raw_day)
     if day is None:
         day = dates[raw_day] = _ga4_date(raw_day)
-    sessions = int(row.metricValues[sessions_at].value)
+    sessions = _ga4_sessions(metrics[sessions_at].value)
     return LandingPageDay(dimensions[page_at].value, day, sessions)
 
 
@@ -493,7 +512,7 @@ def _clean_report_days(text: str) -> list[LandingPageDay] | None:
     dates: dict[str, date] = {}  # a report spans a few dozen days
     try:
         return [_day(row, columns, dates) for row in response.rows]
-    except (ValueError, IndexError):
+    except ValueError:
         return None
 
 
@@ -511,7 +530,7 @@ def _report_rows(
         report.read += 1
         try:
             days.append(_day(validate(raw_row), columns, dates))
-        except (ValidationError, ValueError, IndexError) as exc:
+        except (ValidationError, ValueError) as exc:
             reason = _reason(exc) if isinstance(exc, ValidationError) else str(exc)
             report.quarantined.append(
                 Quarantined("ga4", report.stream, f"{location} rows[{index}]", reason, str(raw_row))
