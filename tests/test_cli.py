@@ -129,6 +129,11 @@ def test_backtest_reports_each_method(runner: CliRunner, demo_db: str) -> None:
         (["forecast", "sessions"], 2, "needs --key"),
         (["forecast", "units", "--key", "NOPE"], 1, "no variant with id or SKU 'NOPE'"),
         (["forecast", "sales", "--method", "magic"], 2, "bad --horizon or --method"),
+        (
+            ["forecast", "sales", "--shop", "other.myshopify.com"],
+            2,
+            "shop 'other.myshopify.com' is not in the store; run occ refresh",
+        ),
         (["refresh", "--source", "s3://bucket"], 2, "unknown source 's3://bucket'"),
     ],
 )
@@ -146,6 +151,14 @@ def test_kpis_before_any_refresh(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(app, ["kpis", "--db", f"sqlite:///{tmp_path / 'empty.db'}"])
     assert result.exit_code == 1
     assert "no refresh recorded yet" in result.output
+
+
+def test_forecast_before_any_refresh(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["forecast", "sales", "--db", f"sqlite:///{tmp_path / 'e.db'}"])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "error: no refresh recorded yet; run `occ refresh` or `occ demo` first"
+    )
 
 
 def test_unreachable_database_is_one_line_with_the_password_masked(

@@ -23,7 +23,7 @@ from occ.cli import app
 from occ.config import Settings
 from occ.decisions.log import add_decision
 from occ.knowledge.build import BUILD_FACT_TYPE, build_index
-from occ.knowledge.crawl import Pacer, crawl_site
+from occ.knowledge.crawl import crawl_site
 from occ.knowledge.evaluate import evaluate, read_questions
 from occ.knowledge.index import current_version
 from occ.knowledge.passages import slugify, split_markdown
@@ -316,15 +316,6 @@ def test_crawl_follows_robots_and_sitemaps_and_records_failures() -> None:
     assert hose[-1].headers["if-none-match"] == '"hose-v1"'
     kept = next(p for p in again.pages if p["source"].endswith("/pages/hose"))
     assert "PTFE hose carries ethanol" in kept["content"]
-
-
-def test_the_pacer_spaces_request_starts() -> None:
-    slept: list[float] = []
-    moments = iter([0.0, 0.0, 0.0, 0.1])
-    pacer = Pacer(2.0, sleep=slept.append, clock=lambda: next(moments))
-    for _ in range(4):
-        pacer.wait()
-    assert slept == [0.5, 1.0, 1.4]  # 2 per second: starts at 0, 0.5, 1.0, 1.5
 
 
 # Building, querying, evaluating ---------------------------------------------------------------

@@ -52,7 +52,7 @@ from occ.refresh.forecasts import METRICS, Metric, metric_series, run_backtest, 
 from occ.refresh.view import kpis_document
 from occ.store.engine import masked_url
 from occ.store.records import load_shop
-from occ.store.runs import latest_run
+from occ.store.runs import newest_shop
 from occ.worker.packet import make_packet
 
 __all__ = ["app", "main"]
@@ -253,7 +253,9 @@ def forecast(
     engine = open_engine(settings)
     try:
         with engine.connect() as connection:
-            shop_domain = shop or _newest_shop(connection)
+            shop_domain = shop or newest_shop(connection)
+            if shop_domain is None:
+                raise ConfigError("no refresh recorded yet; run `occ refresh` or `occ demo` first")
             info = load_shop(connection, shop_domain)
             if info is None:
                 raise ConfigError(f"shop {shop_domain!r} is not in the store; run occ refresh")
@@ -301,13 +303,6 @@ def _metric(name: str) -> Metric:
         if metric == name:
             return metric
     raise ConfigError(f"unknown metric {name!r}")
-
-
-def _newest_shop(connection: Any) -> str:
-    run = latest_run(connection)
-    if run is None:
-        raise ConfigError("no refresh recorded yet; run `occ refresh` or `occ demo` first")
-    return str(run["shop_domain"])
 
 
 def _print_backtest(

@@ -46,7 +46,7 @@ from occ.ops.drift_report import (
 from occ.ops.schema_diff import IMPACTS, Finding, diff_schemas, needs_attention
 from occ.ops.schema_files import load_openapi, load_schema, version_label
 from occ.sources.shopify import shopify_client
-from occ.store.runs import latest_run, list_drift
+from occ.store.runs import list_drift, newest_shop
 
 __all__ = ["FINDINGS_EXIT_CODE", "contracts_app"]
 
@@ -249,8 +249,7 @@ def drift(
     try:
         with engine.connect() as connection:
             if shop is None:
-                run = latest_run(connection)
-                shop = None if run is None else str(run["shop_domain"])
+                shop = newest_shop(connection)
             rows = list_drift(connection, shop) if shop is not None else []
             findings = observed_findings(rows) + snapshot_findings(connection)
     finally:

@@ -30,33 +30,12 @@ from urllib.robotparser import RobotFileParser
 import httpx
 from lxml import etree
 
-__all__ = ["CrawlResult", "Pacer", "crawl_site", "read_previous", "write_pages"]
+from occ.sources.http import Pacer
+
+__all__ = ["CrawlResult", "crawl_site", "read_previous", "write_pages"]
 
 _SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 _MAX_SITEMAPS = 200
-
-
-class Pacer:
-    """Starts of requests spaced by ``1 / per_second`` seconds, across threads."""
-
-    def __init__(
-        self,
-        per_second: float,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._interval = 1.0 / per_second
-        self._sleep, self._clock = sleep, clock
-        self._lock = threading.Lock()
-        self._next = 0.0
-
-    def wait(self) -> None:
-        with self._lock:
-            now = self._clock()
-            start = max(now, self._next)
-            self._next = start + self._interval
-        if start > now:
-            self._sleep(start - now)
 
 
 @dataclass
@@ -247,7 +226,7 @@ def crawl_site(
         client,
         start,
         user_agent=user_agent,
-        pacer=Pacer(requests_per_second, sleep),
+        pacer=Pacer(requests_per_second * 60, sleep, time.monotonic),
         max_bytes=max_bytes,
         max_pages=max_pages,
         previous=previous or {},

@@ -11,6 +11,7 @@ metadata, never with credentials: headers are not recorded at all.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -42,24 +43,31 @@ __all__ = [
 
 
 class Pacer:
-    """Spaces requests at least ``60 / per_minute`` seconds apart, retries included."""
+    """Spaces requests at least ``60 / per_minute`` seconds apart, retries included.
+
+    ``per_minute`` may be fractional (a crawl's 2 per second is 120 per minute). Threads
+    sharing one pacer take turns: a caller waits while another sleeps, so starts stay spaced
+    however many are in flight (the site crawler fetches with several threads).
+    """
 
     def __init__(
-        self, per_minute: int, sleep: Callable[[float], None], clock: Callable[[], float]
+        self, per_minute: float, sleep: Callable[[float], None], clock: Callable[[], float]
     ) -> None:
         self.interval = 60.0 / per_minute
         self._sleep = sleep
         self._clock = clock
         self._last: float | None = None
+        self._turn = threading.Lock()
 
     def wait(self, at_least: float = 0.0) -> None:
         """Sleep ``at_least`` seconds, longer if the previous request was too recent."""
-        delay = at_least
-        if self._last is not None:
-            delay = max(delay, self._last + self.interval - self._clock())
-        if delay > 0:
-            self._sleep(delay)
-        self._last = self._clock()
+        with self._turn:
+            delay = at_least
+            if self._last is not None:
+                delay = max(delay, self._last + self.interval - self._clock())
+            if delay > 0:
+                self._sleep(delay)
+            self._last = self._clock()
 
 
 def discard_evidence(_: Evidence) -> None:

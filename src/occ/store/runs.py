@@ -21,6 +21,7 @@ __all__ = [
     "list_drift",
     "newest_as_of",
     "newest_run",
+    "newest_shop",
     "record_drift",
     "record_quarantine",
     "resolve_shop",
@@ -100,6 +101,13 @@ def newest_as_of(connection: Connection, shop: str) -> datetime | None:
     return value
 
 
+def newest_shop(connection: Connection) -> str | None:
+    """The shop of the newest finished refresh, the one a command means when given none
+    (None before the first refresh)."""
+    run = latest_run(connection)
+    return None if run is None else str(run["shop_domain"])
+
+
 def newest_run(connection: Connection, shop: str | None = None) -> dict[str, Any]:
     """``latest_run``, or NotFoundError saying what to run when nothing was refreshed."""
     run = latest_run(connection, shop)
@@ -118,8 +126,8 @@ def resolve_shop(
         NotFoundError: nothing was refreshed yet, or the shop is not in the store.
     """
     if domain is None:
-        run = latest_run(connection)
-        domain = str(run["shop_domain"]) if run is not None else default
+        newest = newest_shop(connection)
+        domain = newest if newest is not None else default
     if domain is None:
         raise NotFoundError("no refresh recorded yet; run `occ refresh` or `occ demo` first")
     shop = load_shop(connection, domain)
