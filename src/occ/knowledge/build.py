@@ -32,7 +32,7 @@ from occ.knowledge.sources import (
     load_templates,
 )
 from occ.store.facts import write_fact
-from occ.store.runs import latest_run
+from occ.store.runs import newest_shop
 from occ.store.tables import DecisionLog
 
 __all__ = [
@@ -217,7 +217,7 @@ def build_index(
             loaded.extend(site_loaded)
     with engine.connect() as connection:
         rows = connection.execute(select(_DECISIONS).order_by(_DECISIONS.c.created_at)).all()
-        run = latest_run(connection)
+        shop = newest_shop(connection)
     loaded.extend(decision_passages(rows))
     passages = list({p.id: p for p in loaded.passages}.values())  # last one of an id wins
     report_meta = {
@@ -233,7 +233,7 @@ def build_index(
     with engine.begin() as connection:
         report.fact_id = write_fact(
             connection,
-            shop=str(run["shop_domain"]) if run is not None else "local",
+            shop=shop or "local",
             fact_type=BUILD_FACT_TYPE,
             scope="ops",
             value={k: v for k, v in document.items() if k not in ("skipped", "failed")}

@@ -23,7 +23,7 @@ from occ.errors import MirrorError, OccError
 from occ.ops.parity import ParityResult, check_parity, open_mirror
 from occ.ops.sync_log import analyze_sync_log, sync_log_anomalies, sync_log_fact
 from occ.store.facts import write_fact
-from occ.store.runs import latest_run
+from occ.store.runs import newest_shop
 from occ.store.tables import OutboxEntry
 from occ.worker.locks import held_lock
 from occ.worker.registry import JobContext, mirror_url_of
@@ -41,8 +41,7 @@ def _ops_shop(connection: Connection, settings: Settings) -> str:
     configured = settings.shop_domain or settings.shopify_shop
     if configured:
         return configured
-    run = latest_run(connection)
-    return str(run["shop_domain"]) if run is not None else "occ"
+    return newest_shop(connection) or "occ"
 
 
 def _iso(moment: datetime) -> str:
