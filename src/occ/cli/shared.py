@@ -9,17 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
-import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
-from occ import __version__
 from occ.config import Settings, load_settings
 from occ.contracts.secrets import mask
 from occ.errors import ConfigError, OccError
+from occ.sources.http import connector_client as http_client
 from occ.store.engine import open_store
 
 __all__ = [
@@ -113,14 +112,3 @@ def progress() -> Iterator[Callable[[str], None]]:
     ) as display:
         task = display.add_task("starting", total=None)
         yield lambda description: display.update(task, description=description)
-
-
-@contextmanager
-def http_client(settings: Settings) -> Iterator[httpx.Client]:
-    """The HTTP client of the live connectors: timeouts everywhere, occ's user agent."""
-    with httpx.Client(
-        timeout=settings.http_timeout_seconds,
-        headers={"User-Agent": f"occ/{__version__} (+operator control center)"},
-        follow_redirects=False,
-    ) as client:
-        yield client

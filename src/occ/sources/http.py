@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -28,6 +29,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from occ import __version__
+from occ.config import Settings
 from occ.contracts.evidence import Evidence, EvidenceSink
 from occ.errors import CredentialsRejected, RateLimited, SourceError, UpstreamUnavailable
 
@@ -37,6 +40,7 @@ __all__ = [
     "Pacer",
     "RetryPolicy",
     "RetryableResponse",
+    "connector_client",
     "discard_evidence",
     "send",
 ]
@@ -214,3 +218,20 @@ def send(
             f"{source} answered HTTP {response.status_code} for {endpoint}; check {credential_hint}"
         )
     return response
+
+
+@contextmanager
+def connector_client(settings: Settings, role: str = "") -> Iterator[httpx.Client]:
+    """The HTTP client of the live connectors, whoever runs them (CLI, dashboard, worker).
+
+    The configured timeout on every request, occ's user agent (``role`` named in it), and no
+    redirect followed: an API answering with a redirect means a wrong base URL, which the
+    connectors report rather than follow.
+    """
+    note = f"; {role}" if role else ""
+    with httpx.Client(
+        timeout=settings.http_timeout_seconds,
+        headers={"User-Agent": f"occ/{__version__} (+operator control center{note})"},
+        follow_redirects=False,
+    ) as client:
+        yield client

@@ -13,15 +13,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-import httpx
 from sqlalchemy import Engine
 
-from occ import __version__
 from occ.config import Settings
 from occ.decisions.outcomes import check_outcomes
 from occ.errors import OccError
 from occ.refresh import run_refresh
 from occ.refresh.choose import source_payloads
+from occ.sources.http import connector_client
 
 __all__ = ["RefreshState", "Refresher"]
 
@@ -91,10 +90,7 @@ class Refresher:
     def _run(self, source: str) -> None:
         now = self._clock()
         try:
-            with httpx.Client(
-                timeout=self._settings.http_timeout_seconds,
-                headers={"User-Agent": f"occ/{__version__} (+operator control center)"},
-            ) as http:
+            with connector_client(self._settings) as http:
                 payloads = source_payloads(source, self._settings, now, self._engine, http)
                 report = run_refresh(self._engine, self._settings, payloads, now)
             check_outcomes(self._engine, self._settings, now=now, clock=self._clock)

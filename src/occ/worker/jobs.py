@@ -12,15 +12,13 @@ here.
 
 from __future__ import annotations
 
-import httpx
-
-from occ import __version__
 from occ.config import Settings
 from occ.decisions import sync_outbox
 from occ.decisions.outcomes import check_outcomes
 from occ.errors import MirrorError
 from occ.refresh import run_refresh
 from occ.refresh.choose import live_source
+from occ.sources.http import connector_client
 from occ.worker.health import PARITY_FACT_TYPE, health_job, parity_anomaly
 from occ.worker.registry import (
     JOBS,
@@ -114,11 +112,7 @@ def refresh_job(context: JobContext) -> str:
     if not _live_configured(settings):
         raise JobSkipped("no live source configured (see `occ sources check`)")
     now = context.now()
-    with httpx.Client(
-        timeout=settings.http_timeout_seconds,
-        headers={"User-Agent": f"occ/{__version__} (+operator control center; worker)"},
-        follow_redirects=False,
-    ) as http:
+    with connector_client(settings, "worker") as http:
         payloads = live_source(settings, http, context.primary, now, sleep=context.sleep)
         report = run_refresh(context.primary, settings, payloads, now, clock=context.clock)
     checked = check_outcomes(context.primary, settings, now=now, clock=context.clock)
