@@ -148,6 +148,16 @@ def test_kpis_before_any_refresh(runner: CliRunner, tmp_path: Path) -> None:
     assert "no refresh recorded yet" in result.output
 
 
+@pytest.mark.parametrize("extra", [[], ["--backtest", "2"]], ids=["forecast", "backtest"])
+def test_forecast_before_any_refresh_is_nothing_to_show_yet(
+    runner: CliRunner, tmp_path: Path, extra: list[str]
+) -> None:
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = runner.invoke(app, ["forecast", "sales", *extra, "--db", empty])
+    assert result.exit_code == 1, result.output  # README: 1 = nothing to show yet
+    assert "no refresh recorded yet" in result.output
+
+
 def test_unreachable_database_is_one_line_with_the_password_masked(
     runner: CliRunner,
 ) -> None:

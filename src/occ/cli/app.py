@@ -45,7 +45,7 @@ from occ.cli.worker_cmd import worker
 from occ.config import Settings
 from occ.contracts.secrets import install_log_masking
 from occ.decisions.outcomes import check_outcomes
-from occ.errors import ConfigError
+from occ.errors import ConfigError, NotFoundError
 from occ.refresh import QUARANTINE_EXIT_CODE, RefreshReport, run_refresh
 from occ.refresh.choose import offline_payloads, source_payloads
 from occ.refresh.forecasts import METRICS, Metric, metric_series, run_backtest, run_forecast
@@ -306,7 +306,7 @@ def _metric(name: str) -> Metric:
 def _newest_shop(connection: Any) -> str:
     run = latest_run(connection)
     if run is None:
-        raise ConfigError("no refresh recorded yet; run `occ refresh` or `occ demo` first")
+        raise NotFoundError("no refresh recorded yet; run `occ refresh` or `occ demo` first")
     return str(run["shop_domain"])
 
 
