@@ -102,6 +102,20 @@ def test_occ_serve_refuses_a_port_in_use_in_one_line(tmp_path: Path, runner: Cli
     assert "Traceback" not in result.output
 
 
+def test_a_password_that_is_not_utf8_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'occ.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "occ", "users", "add", OPERATOR, "--password-stdin", "--db", db],
+        input=b"\xff\xfe\x80correct-horse-battery\n",  # e.g. a Latin-1 password file
+        capture_output=True,
+        timeout=120,
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "UTF-8" in stderr
+
+
 def test_occ_users_add_token_and_link(db_url: str, runner: CliRunner) -> None:
     added = runner.invoke(
         app,
