@@ -464,6 +464,20 @@ def test_a_site_url_with_a_password_is_refused_without_printing_it(
     assert not any(secret.encode() in data for data in written)  # not remembered as a source
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "rule"),
+    [("--rps", "0", "greater than 0"), ("--concurrency", "0", "greater than or equal to 1")],
+)
+def test_a_bad_crawl_option_is_named_in_plain_words(
+    runner: CliRunner, option: str, value: str, rule: str
+) -> None:
+    result = runner.invoke(app, ["knowledge", "crawl", "http://127.0.0.1:1/", option, value])
+    assert result.exit_code == 2, result.output
+    assert f"bad {option} {value}: Input should be {rule}" in result.output
+    assert "errors.pydantic.dev" not in result.output  # a library's jargon says nothing to do
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_cli_crawl_indexes_a_local_site(runner: CliRunner, db_url: str) -> None:
     server = LoopbackServer()
     with server.running():
