@@ -121,3 +121,17 @@ def test_missing_folder_is_one_line_and_exit_2(runner: CliRunner, tmp_path: Path
     assert result.exit_code == 2
     assert "does not exist" in result.output
     assert not (tmp_path / "o.db").exists()  # nothing was started, nothing written
+
+
+def test_a_folder_where_a_recorded_file_belongs_is_named_not_skipped(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    folder = scenario_folder(tmp_path / "rec", NOW)
+    (folder / "shopify" / "orders.jsonl").unlink()
+    (folder / "shopify" / "orders.jsonl").mkdir()  # e.g. an archive unpacked in place
+    result = runner.invoke(
+        app, ["refresh", "--source", f"dir:{folder}", "--db", f"sqlite:///{tmp_path}/o.db"]
+    )
+    assert result.exit_code == 2, result.output
+    assert "shopify/orders.jsonl is a folder" in result.output
+    assert "Traceback" not in result.output

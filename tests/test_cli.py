@@ -131,8 +131,8 @@ def test_backtest_reports_each_method(runner: CliRunner, demo_db: str) -> None:
         (["forecast", "sales", "--method", "magic"], 2, "bad --horizon or --method"),
         (
             ["forecast", "sales", "--shop", "other.myshopify.com"],
-            2,
-            "shop 'other.myshopify.com' is not in the store; run occ refresh",
+            1,  # as every command that reads a shop: nothing to show for it
+            "shop 'other.myshopify.com' is not in the store; run `occ refresh` first",
         ),
         (["refresh", "--source", "s3://bucket"], 2, "unknown source 's3://bucket'"),
     ],
@@ -153,12 +153,14 @@ def test_kpis_before_any_refresh(runner: CliRunner, tmp_path: Path) -> None:
     assert "no refresh recorded yet" in result.output
 
 
-def test_forecast_before_any_refresh(runner: CliRunner, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["forecast", "sales", "--db", f"sqlite:///{tmp_path / 'e.db'}"])
-    assert result.exit_code == 2
-    assert result.output.strip() == (
-        "error: no refresh recorded yet; run `occ refresh` or `occ demo` first"
-    )
+@pytest.mark.parametrize("extra", [[], ["--backtest", "2"]], ids=["forecast", "backtest"])
+def test_forecast_before_any_refresh_is_nothing_to_show_yet(
+    runner: CliRunner, tmp_path: Path, extra: list[str]
+) -> None:
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = runner.invoke(app, ["forecast", "sales", *extra, "--db", empty])
+    assert result.exit_code == 1, result.output  # README: 1 = nothing to show yet
+    assert "no refresh recorded yet" in result.output
 
 
 def test_unreachable_database_is_one_line_with_the_password_masked(

@@ -440,6 +440,35 @@ def test_cli_build_query_eval_and_bad_input(runner: CliRunner, db_url: str, tmp_
     assert runner.invoke(app, ["knowledge", "crawl", "ftp://x"]).exit_code == 2
 
 
+@pytest.mark.parametrize("command", [["crawl"], ["build", "--source"]])
+def test_a_site_url_with_a_password_is_refused_without_printing_it(
+    runner: CliRunner, db_url: str, command: list[str]
+) -> None:
+    secret = "Tq8vZ3mK9pLw"  # a password typed into the URL must never be echoed or kept
+    url = f"http://ops:{secret}@127.0.0.1:1/"
+    result = runner.invoke(app, ["knowledge", *command, url, "--json", "--db", db_url])
+    assert result.exit_code == 2, result.output
+    assert secret not in result.output
+    assert "without user:password@" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    written = [path.read_bytes() for path in Path().rglob("*") if path.is_file()]
+    assert not any(secret.encode() in data for data in written)  # not remembered as a source
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "rule"),
+    [("--rps", "0", "greater than 0"), ("--concurrency", "0", "greater than or equal to 1")],
+)
+def test_a_bad_crawl_option_is_named_in_plain_words(
+    runner: CliRunner, option: str, value: str, rule: str
+) -> None:
+    result = runner.invoke(app, ["knowledge", "crawl", "http://127.0.0.1:1/", option, value])
+    assert result.exit_code == 2, result.output
+    assert f"bad {option} {value}: Input should be {rule}" in result.output
+    assert "errors.pydantic.dev" not in result.output  # a library's jargon says nothing to do
+    assert len(result.output.strip().splitlines()) == 1
+
+
 def test_cli_crawl_indexes_a_local_site(runner: CliRunner, db_url: str) -> None:
     server = LoopbackServer()
     with server.running():

@@ -214,3 +214,23 @@ def test_every_log_record_is_masked(caplog: pytest.LogCaptureFixture) -> None:
     text = caplog.text
     assert secret not in text and "Lg7R…" in text
     assert PASSWORD not in text
+
+
+@pytest.mark.parametrize(
+    "baseline",
+    [b"\xff\xfe not UTF-8", b'{"findings": [{}]}', b'{"results": {"a.env": [1]}}'],
+    ids=["not-utf8", "finding-without-hash", "result-not-an-object"],
+)
+def test_an_unreadable_baseline_is_one_line_not_a_traceback(
+    runner: CliRunner, tmp_path: Path, baseline: bytes
+) -> None:
+    (tmp_path / "a.env").write_text("LOG_LEVEL=info\n")
+    (tmp_path / "baseline.json").write_bytes(baseline)
+    result = runner.invoke(
+        app,
+        ["secrets", "scan", str(tmp_path / "a.env"), "--baseline", str(tmp_path / "baseline.json")],
+    )
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert len(result.output.strip().splitlines()) == 1
+    assert "baseline" in result.output

@@ -102,6 +102,33 @@ def test_occ_serve_refuses_a_port_in_use_in_one_line(tmp_path: Path, runner: Cli
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize(
+    "args", [["serve", "--port", "70000"], ["serve", "--port", "-1"], ["demo", "--port", "70000"]]
+)
+def test_a_port_out_of_range_is_one_line_not_a_traceback(
+    tmp_path: Path, runner: CliRunner, args: list[str]
+) -> None:
+    result = runner.invoke(app, [*args, "--db", f"sqlite:///{tmp_path / 'occ.db'}"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "between 1 and 65535" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_password_that_is_not_utf8_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'occ.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "occ", "users", "add", OPERATOR, "--password-stdin", "--db", db],
+        input=b"\xff\xfe\x80correct-horse-battery\n",  # e.g. a Latin-1 password file
+        capture_output=True,
+        timeout=120,
+    )
+    stderr = result.stderr.decode()
+    assert result.returncode == 2, stderr
+    assert "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "UTF-8" in stderr
+
+
 def test_occ_users_add_token_and_link(db_url: str, runner: CliRunner) -> None:
     added = runner.invoke(
         app,

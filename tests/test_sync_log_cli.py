@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,27 @@ def test_durations_in_ms_keeps_fast_attempts_in_milliseconds(tmp_path: Path) -> 
     assert legacy["durationsMs"]["max"] == 6000.0  # the documented rule for older exports
     assert own["durationsMs"]["max"] == 6.0
     assert own["alerts"] == []
+
+
+def test_the_runbooks_analyze_command_reads_occs_own_export_in_milliseconds(
+    tmp_path: Path,
+) -> None:
+    """README's "Watch it." step, run as written, on what `occ decisions export-events` writes."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    watch_it = readme.split("**Watch it.**", 1)[1].split("**Act on", 1)[0]
+    written = re.search(r"`occ (analyze sync-log\s[^`]+)`", watch_it)
+    assert written is not None
+    export = tmp_path / "events.ndjson"
+    export.write_text(  # occ's export: durationMs in milliseconds, a healthy 2-28 ms mirror
+        "".join(
+            json.dumps({"decisionId": f"d{n}", "status": "SUCCESS", "durationMs": ms, "attempt": 1})
+            + "\n"
+            for n, ms in enumerate([2.8, 3.1, 27.6])
+        )
+    )
+    args = [str(export) if word == "events.ndjson" else word for word in written[1].split()]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["durationsMs"]["max"] == 27.6
+    assert summary["alerts"] == []  # no false "p95 above 1,000 ms"

@@ -51,8 +51,7 @@ from occ.refresh.choose import offline_payloads, source_payloads
 from occ.refresh.forecasts import METRICS, Metric, metric_series, run_backtest, run_forecast
 from occ.refresh.view import kpis_document
 from occ.store.engine import masked_url
-from occ.store.records import load_shop
-from occ.store.runs import newest_shop
+from occ.store.runs import resolve_shop
 from occ.worker.packet import make_packet
 
 __all__ = ["app", "main"]
@@ -253,12 +252,7 @@ def forecast(
     engine = open_engine(settings)
     try:
         with engine.connect() as connection:
-            shop_domain = shop or newest_shop(connection)
-            if shop_domain is None:
-                raise ConfigError("no refresh recorded yet; run `occ refresh` or `occ demo` first")
-            info = load_shop(connection, shop_domain)
-            if info is None:
-                raise ConfigError(f"shop {shop_domain!r} is not in the store; run occ refresh")
+            info = resolve_shop(connection, shop)
             history_days = forecast_config.fit_days + (backtest or 0) + forecast_config.horizon
             series = metric_series(
                 connection, info, _metric(metric), key, moment, history_days, settings.kpis.sla

@@ -8,9 +8,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.text import Text
@@ -151,17 +152,19 @@ def crawl(
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"{url!r} is not a site URL; use e.g. https://shop.example/")
     settings = settings_from(config, db)
-    overrides: dict[str, Any] = {}
-    if rps is not None:
-        overrides["crawl_requests_per_second"] = rps
-    if concurrency is not None:
-        overrides["crawl_concurrency"] = concurrency
-    if max_pages is not None:
-        overrides["crawl_max_pages"] = max_pages
+    options = {  # setting: (option, value given)
+        "crawl_requests_per_second": ("--rps", rps),
+        "crawl_concurrency": ("--concurrency", concurrency),
+        "crawl_max_pages": ("--max-pages", max_pages),
+    }
+    overrides = {name: value for name, (_, value) in options.items() if value is not None}
     try:
         settings = Settings.model_validate({**settings.model_dump(), **overrides})
-    except ValueError as exc:
-        raise ConfigError(f"bad --rps, --concurrency or --max-pages ({exc})") from None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        option, value = options.get(str(error["loc"][0]), ("--rps/--concurrency/--max-pages", None))
+        given = "" if value is None else f" {value:g}"
+        raise ConfigError(f"bad {option}{given}: {error['msg']}") from None
     _build(settings, [url], as_json)
 
 

@@ -22,8 +22,10 @@ def check_port(host: str, port: int) -> None:
     """Fail early, in one line, when the address is taken or not ours to bind.
 
     Raises:
-        ConfigError: the port is in use or the host is not a local address.
+        ConfigError: the port is out of range or in use, or the host is not a local address.
     """
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"port {port} is not a TCP port; pass --port between 1 and 65535")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -51,14 +51,19 @@ def add(
     """Add an operator; prompts for the password (argon2-hashed, never stored in clear)."""
     address = normalize_email(email)
     settings = settings_from(config, db)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt(
-            f"Password for {address} (at least {MIN_PASSWORD_LENGTH} characters)",
-            hide_input=True,
-            confirmation_prompt=True,
-        )
+    not_utf8 = InputFileError("the password is not UTF-8 text; type it again or pipe it as UTF-8")
+    try:
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = typer.prompt(
+                f"Password for {address} (at least {MIN_PASSWORD_LENGTH} characters)",
+                hide_input=True,
+                confirmation_prompt=True,
+            )
+        password.encode("utf-8")  # undecodable bytes arrive as lone surrogates
+    except UnicodeError:
+        raise not_utf8 from None
     if not password:
         raise InputFileError("no password given; type one or pipe it to --password-stdin")
     engine = open_engine(settings)

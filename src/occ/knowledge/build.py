@@ -84,11 +84,18 @@ def source_kind(location: str) -> str:
     """``url``, ``folder``, ``pages`` or ``templates``.
 
     Raises:
-        ConfigError: not a URL, an existing folder or an NDJSON file.
+        ConfigError: not a URL, an existing folder or an NDJSON file; a URL with credentials.
     """
     if location.startswith(("http://", "https://")):
-        if not urlsplit(location).netloc:
+        parts = urlsplit(location)
+        if not parts.netloc:
             raise ConfigError(f"{location!r} is not a site URL; use e.g. https://shop.example/")
+        if parts.username is not None or parts.password is not None:
+            # It would be printed, remembered as a source and kept in every passage's URL.
+            raise ConfigError(
+                f"the site URL for {parts.hostname} carries credentials; occ indexes public "
+                "pages: pass it without user:password@"
+            )
         return "url"
     path = Path(location)
     if path.is_dir():

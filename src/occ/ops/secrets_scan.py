@@ -183,22 +183,23 @@ def load_baseline(path: Path) -> set[tuple[str, str]]:
     """
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
         raise ScanError(f"cannot read the baseline {path} ({exc}); pass a JSON file") from None
-    pairs: set[tuple[str, str]] = set()
-    if isinstance(document, dict) and isinstance(document.get("findings"), list):
-        pairs = {(str(f["file"]), str(f["hashedSecret"])) for f in document["findings"]}
-    elif isinstance(document, dict) and isinstance(document.get("results"), dict):
-        pairs = {
-            (str(file), str(entry["hashed_secret"]))
-            for file, entries in document["results"].items()
-            for entry in entries
-        }
-    else:
-        raise ScanError(
-            f"{path} is not a baseline; write one with occ secrets scan --json > {path.name}"
-        )
-    return pairs
+    not_a_baseline = ScanError(
+        f"{path} is not a baseline; write one with occ secrets scan --json > {path.name}"
+    )
+    try:
+        if isinstance(document, dict) and isinstance(document.get("findings"), list):
+            return {(str(f["file"]), str(f["hashedSecret"])) for f in document["findings"]}
+        if isinstance(document, dict) and isinstance(document.get("results"), dict):
+            return {
+                (str(file), str(entry["hashed_secret"]))
+                for file, entries in document["results"].items()
+                for entry in entries
+            }
+    except (KeyError, TypeError):  # an entry without its file or hash
+        raise not_a_baseline from None
+    raise not_a_baseline
 
 
 def scan(

@@ -39,11 +39,22 @@ def _whole(path: Path, name: str) -> Iterator[RawRecord]:
     yield decode_record(raw, name)
 
 
+def _recorded_file(path: Path) -> Path | None:
+    """``path`` when it was recorded, None when absent; a folder in its place is a mistake."""
+    if path.is_file():
+        return path
+    if path.exists():
+        raise InputFileError(
+            f"{path} is a folder, not a file; put the recorded file there or remove the folder"
+        )
+    return None
+
+
 def recorded_payloads(folder: Path) -> SourcePayloads:
     """Open a recorded-responses folder; files are read lazily, line by line.
 
     Raises:
-        InputFileError: the folder does not exist or is not a folder.
+        InputFileError: the folder does not exist or is not a folder, or one of its files is.
     """
     if not folder.is_dir():
         raise InputFileError(
@@ -52,13 +63,14 @@ def recorded_payloads(folder: Path) -> SourcePayloads:
         )
     shop_path = folder / "shop.json"
     try:
-        shop = decode_record(shop_path.read_bytes(), "shop.json") if shop_path.is_file() else None
+        recorded_shop = _recorded_file(shop_path)
+        shop = None if recorded_shop is None else decode_record(shop_path.read_bytes(), "shop.json")
     except OSError as exc:
         raise unreadable_file(shop_path, exc) from exc
     streams: dict[str, Iterable[RawRecord] | None] = {}
     for stream, name in STREAM_FILES.items():
         path = folder / name
-        if not path.is_file():
+        if _recorded_file(path) is None:
             streams[stream] = None
         elif name.endswith(".jsonl"):
             streams[stream] = JsonLinesFile(path, name)
