@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, inspect, text
+from typer.testing import CliRunner
 
 from conftest import NOW, _pg_admin, _pg_url
+from occ.cli import app
 from occ.config import Settings
 from occ.decisions import (
     EVENT_FIELDS,
@@ -459,3 +461,37 @@ def test_a_decision_without_payload_is_null_on_the_mirror(engine: Engine, mirror
     sync_outbox(engine, mirror_url, settings())
     (row,) = mirror_rows(mirror_url, "decision_log")
     assert row["payload"] is None and row["rationale"] is None
+
+
+def test_an_explicit_sync_with_nothing_pending_creates_the_mirror_for_parity(
+    engine: Engine, mirror_url: str, runner: CliRunner
+) -> None:
+    """`occ parity` on a missing mirror says to run `occ decisions sync`: that must create it."""
+    db = engine.url.render_as_string(hide_password=False)
+    report = sync_outbox(engine, mirror_url, settings())  # the worker's way: nothing to do
+    assert (report.sent, report.attempts) == (0, 0)
+    mirror = create_engine(mirror_url)
+    try:
+        assert not inspect(mirror).has_table("decision_log")  # left alone
+    finally:
+        mirror.dispose()
+
+    synced = runner.invoke(app, ["decisions", "sync", "--db", db, "--mirror", mirror_url])
+    parity = runner.invoke(app, ["parity", "--db", db, "--mirror", mirror_url, "--json"])
+
+    assert synced.exit_code == 0, synced.output
+    assert mirror_rows(mirror_url, "decision_log") == [] == mirror_rows(mirror_url, "facts")
+    assert parity.exit_code == 0, parity.output
+    assert events(engine) == []  # no attempt was made, none is recorded
+
+
+def test_an_explicit_sync_with_nothing_pending_stops_on_a_mirror_of_another_shape(
+    engine: Engine, mirror_url: str
+) -> None:
+    mirror_execute(mirror_url, "CREATE TABLE decision_log (id TEXT PRIMARY KEY, scope TEXT)")
+
+    with pytest.raises(SyncAborted) as aborted:
+        sync_outbox(engine, mirror_url, settings(), create_mirror=True)
+
+    assert "decision_log" in str(aborted.value) and "\n" not in str(aborted.value)
+    assert aborted.value.report.error_code == "42703"

@@ -295,7 +295,12 @@ def sync(
         try:
             with progress() as describe:
                 report = sync_outbox(
-                    engine, url, settings, retry_dead=retry_dead, on_progress=describe
+                    engine,
+                    url,
+                    settings,
+                    retry_dead=retry_dead,
+                    on_progress=describe,
+                    create_mirror=True,
                 )
         except SyncAborted as aborted:
             _print_notices(aborted.report)

@@ -152,19 +152,35 @@ class _Run:
         self, carriers: dict[tuple[str, str], ClaimedEntry], rows: dict[tuple[str, str], Any]
     ) -> set[tuple[str, str]]:
         timeout = self.settings.sync_timeout_seconds
-        if self.schema is None:
-            self.schema = prepare_mirror(self.mirror, timeout_seconds=timeout)
-            self.report.notices.extend(self.schema.notices)
+        schema = self.prepared()
         payload = {kind: [] for kind in ("decision", "fact")}  # type: dict[str, list[Any]]
         for (kind, ref), entry in carriers.items():
             payload[kind].append(rows[kind, ref] | {"version": entry.version})
         with mirror_transaction(self.mirror, timeout) as connection:
             changed = {
-                ("decision", i)
-                for i in upsert_decisions(connection, self.schema, payload["decision"])
+                ("decision", i) for i in upsert_decisions(connection, schema, payload["decision"])
             }
-            changed |= {("fact", i) for i in upsert_facts(connection, self.schema, payload["fact"])}
+            changed |= {("fact", i) for i in upsert_facts(connection, schema, payload["fact"])}
         return changed
+
+    def prepared(self) -> MirrorSchema:
+        """The mirror's tables, created when absent and read once per run (notices kept)."""
+        if self.schema is None:
+            timeout = self.settings.sync_timeout_seconds
+            self.schema = prepare_mirror(self.mirror, timeout_seconds=timeout)
+            self.report.notices.extend(self.schema.notices)
+        return self.schema
+
+    def prepare(self) -> None:
+        """Create the mirror's tables though nothing was delivered (an explicit sync).
+
+        Raises:
+            SyncAborted: the mirror refused for good (permission, schema).
+        """
+        try:
+            self.prepared()
+        except (SQLAlchemyError, MirrorError) as exc:
+            self.fail(classify(exc, self.secrets))
 
     def deliver(
         self, entries: Sequence[ClaimedEntry], rows: dict[tuple[str, str], Any]
@@ -282,10 +298,19 @@ class _Run:
             claim.commit()
         if failure is None:
             return True
+        self.fail(failure)
+        return False
+
+    def fail(self, failure: Failure) -> None:
+        """Report ``failure``; the run ends (a retryable one waits for the next run).
+
+        Raises:
+            SyncAborted: ``failure`` is not retryable.
+        """
         self.report.error = f"{failure.code}: {failure.message}"
         self.report.error_code = failure.code
         if failure.retryable:
-            return False
+            return
         hint = HINTS.get(failure.code, "fix the mirror, then run `occ decisions sync` again")
         message = (
             failure.message
@@ -332,11 +357,15 @@ def sync_outbox(
     worker_id: str | None = None,
     retry_dead: bool = False,
     on_progress: Callable[[str], None] | None = None,
+    create_mirror: bool = False,
 ) -> SyncReport:
     """Push every pending outbox entry to the mirror at ``mirror_url``; see the module doc.
 
     Safe to run in several workers at once on a Postgres primary. ``sleep`` is the backoff's
     (tests pass a recorder); ``on_progress`` gets a line after each batch was delivered.
+    With ``create_mirror`` (an operator's explicit sync) the mirror's tables are created and
+    checked even when nothing is pending, so that parity has a mirror to compare; the worker's
+    continuous runs leave the mirror alone until there is something to deliver.
 
     Raises:
         ConfigError: the mirror URL is malformed or names a missing driver.
@@ -360,6 +389,8 @@ def sync_outbox(
             )
         while run.batch(on_progress, total):
             pass
+        if create_mirror and run.schema is None and report.error is None:
+            run.prepare()
     finally:
         mirror.dispose()
         report.duration_s = round(time.perf_counter() - started, 3)
