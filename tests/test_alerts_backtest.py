@@ -74,6 +74,14 @@ def test_the_forecast_band_is_replayed_too(runner: CliRunner, store_url: str) ->
             "is before --from",
         ),
         (["--kpi", "sales_delta", "--from", "yesterday", "--to", "2026-11-01"], "not a date"),
+        (  # days before the store's history would replay as days without an alert
+            ["--kpi", "sales_delta", "--from", "2020-01-06", "--to", "2020-01-12"],
+            "no sales_delta history from 2020-01-06 to 2020-01-12: the store holds",
+        ),
+        (
+            ["--kpi", "sla_breach_rate", "--from", "2027-01-04", "--to", "2027-01-10"],
+            "no sla_breach_rate history from 2027-01-04 to 2027-01-10: the store holds",
+        ),
         (["--kpi", "sales_delta", *WEEK, "--warning", "5", "--profile", "quiet"], "not both"),
         (["--kpi", "sales_delta", *WEEK, "--profile", "loud"], "unknown --profile"),
         (["--kpi", "sales_delta", *WEEK, "--warning", "40"], "critical must be at least warning"),

@@ -331,10 +331,18 @@ def run_backtest(
 
     Raises:
         NotFoundError: nothing was refreshed yet, or the shop is not in the store.
+        ConfigError: the days lie wholly outside the KPI's stored history (they would replay
+            as days without data, raising nothing).
     """
     say = step or (lambda _: None)
     with engine.connect() as connection:
         info = resolve_shop(connection, shop)
+        span = history_span(connection, info, query.kpi)
+        if span is not None and (query.end < span[0] or query.start > span[1]):
+            raise ConfigError(
+                f"no {query.kpi} history from {query.start} to {query.end}: the store holds "
+                f"{span[0]} to {span[1]}; pick days within them"
+            )
         say("reading history")
         observations, series = kpi_history(
             connection,
@@ -371,6 +379,19 @@ def default_range(
     had ended at the latest refresh (a KPI keeps a value after its stream's newest record:
     a breached conversation stays breached); None when the KPI's stream holds nothing.
     """
+    span = history_span(connection, shop, kpi)
+    if span is None:
+        return None
+    oldest, newest = span
+    monday = newest - timedelta(days=newest.weekday())
+    return max(oldest, monday - timedelta(weeks=weeks - 1)), newest
+
+
+def history_span(connection: Connection, shop: ShopInfo, kpi: str) -> tuple[date, date] | None:
+    """The KPI's stored history, in the shop's days: from its stream's oldest record up to
+    the last day that had ended at the latest refresh (a KPI keeps a value after its stream's
+    newest record: a breached conversation stays breached); None when the stream is empty.
+    """
     check_replayable(kpi)
     span = store.record_span(connection, shop.domain, _STREAMS[kpi])
     if span is None:
@@ -382,5 +403,4 @@ def default_range(
     as_of = newest_as_of(connection, shop.domain)
     if as_of is not None and as_of.astimezone(zone).date() - _DAY >= oldest:
         newest = as_of.astimezone(zone).date() - _DAY
-    monday = newest - timedelta(days=newest.weekday())
-    return max(oldest, monday - timedelta(weeks=weeks - 1)), newest
+    return oldest, newest
