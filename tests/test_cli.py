@@ -129,6 +129,16 @@ def test_backtest_reports_each_method(runner: CliRunner, demo_db: str) -> None:
         (["forecast", "sessions"], 2, "needs --key"),
         (["forecast", "units", "--key", "NOPE"], 1, "no variant with id or SKU 'NOPE'"),
         (["forecast", "sales", "--method", "magic"], 2, "bad --horizon or --method"),
+        (  # before the store's first order: no history, not a forecast of 0
+            ["forecast", "sales", "--now", "2020-01-01T00:00:00Z"],
+            1,
+            "no shopify.orders history before 2020-01-01T00:00:00+00:00 to forecast sales",
+        ),
+        (
+            ["forecast", "breach-rate", "--now", "2020-01-01T00:00:00Z"],
+            1,
+            "no chatwoot.messages history before 2020-01-01T00:00:00+00:00",
+        ),
         (
             ["forecast", "sales", "--shop", "other.myshopify.com"],
             1,  # as every command that reads a shop: nothing to show for it

@@ -33,7 +33,12 @@ def metric_series(
 ) -> list[tuple[date, float]]:
     """The daily series of ``metric`` over the ``days`` complete local days before ``now``.
 
-    Data after ``now`` is ignored, so a past day can be replayed.
+    Data after ``now`` is ignored, so a past day can be replayed. Days without data count as
+    0 (KPIS.md), but a ``now`` before the stream's first record has no history at all.
+
+    Raises:
+        ConfigError: ``key`` is missing for a metric that needs one.
+        NotFoundError: no such key, or nothing of the stream recorded before ``now``.
     """
     zone = ZoneInfo(shop.timezone)
     end = now.astimezone(zone).date() - timedelta(days=1)
@@ -41,6 +46,15 @@ def metric_series(
     since = datetime.combine(start, datetime.min.time(), zone) - timedelta(days=1)
     if metric in ("sessions", "units") and not key:
         raise ConfigError(f"forecast {metric} needs --key (a landing page or a variant id / SKU)")
+    if metric != "sessions":  # sessions: a page without rows in the window is refused below
+        stream = "chatwoot.messages" if metric == "breach-rate" else "shopify.orders"
+        span = store.record_span(connection, shop.domain, stream)
+        if span is None or span[0] > now:
+            held = "nothing" if span is None else f"records from {span[0].isoformat()}"
+            raise NotFoundError(
+                f"no {stream} history before {now.isoformat()} to forecast {metric} from (the"
+                f" store holds {held}); pass a later --now or refresh more history"
+            )
     if metric == "sales":
         orders = store.load_orders(connection, shop.domain, since, now)
         return [(d, float(v)) for d, v in daily_revenue(orders, shop.timezone, start, end)]
