@@ -1,0 +1,60 @@
+"""The dashboard at the edges of its input: ids and dates at the ends of their range, wrong
+methods, the API's own description page — each a clear status and one line, never a 500.
+
+A real uvicorn server on 127.0.0.1 over the scenario store, in SQLite and in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from occ.store.tables import DecisionLog
+from web_fixtures import Dashboard, csrf_of, dashboard
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+_BEYOND_BIGINT = "99999999999999999999"
+
+
+@pytest.fixture
+def dash(engine: Engine, tmp_path: Path) -> Any:
+    with dashboard(engine, tmp_path / "rec") as running:
+        yield running
+
+
+def _one_line(response: Any) -> str:
+    detail = response.json()["detail"]
+    assert isinstance(detail, str) and "\n" not in detail
+    return detail
+
+
+def test_ids_beyond_the_store_s_integers_are_unknown_not_a_crash(dash: Dashboard) -> None:
+    action = f"{_BEYOND_BIGINT}:reorder:SKU-A"
+    with dash.api() as api:
+        fact = api.get(f"/api/v1/facts/{_BEYOND_BIGINT}")
+        decision = api.post(f"/api/v1/actions/{action}/decision", json={"verdict": "approve"})
+        before = api.get("/api/v1/facts", params={"before": _BEYOND_BIGINT})
+        offset = api.get("/api/v1/decisions", params={"offset": _BEYOND_BIGINT})
+        largest = api.get(f"/api/v1/facts/{2**63 - 1}")
+        past_int4 = api.get("/api/v1/facts", params={"before": 2**31})
+        last_page = api.get("/api/v1/decisions", params={"offset": 2**63 - 1})
+    with dash.signed_in() as client:
+        token = csrf_of(client.get("/").text)
+        page = client.get(f"/facts/{_BEYOND_BIGINT}")
+        form = client.post(
+            f"/actions/{action}/decide", data={"verdict": "approve", "csrf_token": token}
+        )
+    assert fact.status_code == 404 and _one_line(fact) == f"no fact {_BEYOND_BIGINT}"
+    assert decision.status_code == 404 and "approvals queue" in _one_line(decision)
+    assert page.status_code == 404 and f"no fact {_BEYOND_BIGINT}" in page.text
+    assert form.status_code == 404 and "approvals queue" in form.text
+    assert largest.status_code == 404 and last_page.json() == {"decisions": []}
+    assert before.status_code == 400 and _one_line(before).startswith("before: ")
+    assert past_int4.status_code == 400
+    assert offset.status_code == 400 and _one_line(offset).startswith("offset: ")
+    with dash.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(DecisionLog)).scalar() == 0
