@@ -58,3 +58,18 @@ def test_ids_beyond_the_store_s_integers_are_unknown_not_a_crash(dash: Dashboard
     assert offset.status_code == 400 and _one_line(offset).startswith("offset: ")
     with dash.engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(DecisionLog)).scalar() == 0
+
+
+def test_dates_at_the_ends_of_the_calendar_filter_instead_of_crashing(dash: Dashboard) -> None:
+    everything = {"from": "0001-01-01", "to": "9999-12-31"}
+    with dash.api() as api:
+        decisions = api.get("/api/v1/decisions", params=everything)
+        page = api.get("/decisions", params=everything)
+        download = api.get("/decisions.csv", params={"to": "9999-12-31"})
+        conversations = api.get("/exports/conversations.json", params=everything)
+        all_of_them = api.get("/exports/conversations.json")
+        sla = api.get("/exports/sla.csv", params={"from": "0001-01-01"})
+    assert decisions.status_code == 200 and decisions.json() == {"decisions": []}
+    assert page.status_code == 200 and download.status_code == 200
+    assert conversations.status_code == 200 and sla.status_code == 200
+    assert conversations.json() == all_of_them.json() and conversations.json()
