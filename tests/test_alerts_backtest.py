@@ -74,6 +74,10 @@ def test_the_forecast_band_is_replayed_too(runner: CliRunner, store_url: str) ->
             "is before --from",
         ),
         (["--kpi", "sales_delta", "--from", "yesterday", "--to", "2026-11-01"], "not a date"),
+        (
+            ["--kpi", "sales_delta", "--from", "0001-01-01", "--to", "0001-01-10"],
+            "--from/--to must lie between 1970-01-01 and 9998-12-31",
+        ),
         (["--kpi", "sales_delta", *WEEK, "--warning", "5", "--profile", "quiet"], "not both"),
         (["--kpi", "sales_delta", *WEEK, "--profile", "loud"], "unknown --profile"),
         (["--kpi", "sales_delta", *WEEK, "--warning", "40"], "critical must be at least warning"),

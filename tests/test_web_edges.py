@@ -73,3 +73,20 @@ def test_dates_at_the_ends_of_the_calendar_filter_instead_of_crashing(dash: Dash
     assert page.status_code == 200 and download.status_code == 200
     assert conversations.status_code == 200 and sla.status_code == 200
     assert conversations.json() == all_of_them.json() and conversations.json()
+
+
+@pytest.mark.parametrize(
+    ("start", "end"), [("0001-01-01", "0001-01-10"), ("9999-12-20", "9999-12-31")]
+)
+def test_a_backtest_at_the_ends_of_the_calendar_is_a_400(
+    dash: Dashboard, start: str, end: str
+) -> None:
+    query = {"kpi": "sales_delta", "from": start, "to": end}
+    with dash.api() as api:
+        replay = api.get("/api/v1/alerts/backtest", params={**query, "band": "false"})
+        page = api.get("/settings", params=query)
+    assert replay.status_code == 400
+    assert _one_line(replay) == (
+        "from/to must lie between 1970-01-01 and 9998-12-31; give days of the store's history"
+    )
+    assert page.status_code == 400 and "must lie between 1970-01-01 and 9998-12-31" in page.text
