@@ -90,3 +90,16 @@ def test_a_backtest_at_the_ends_of_the_calendar_is_a_400(
         "from/to must lie between 1970-01-01 and 9998-12-31; give days of the store's history"
     )
     assert page.status_code == 400 and "must lie between 1970-01-01 and 9998-12-31" in page.text
+
+
+def test_a_wrong_method_says_which_one_the_route_takes(dash: Dashboard) -> None:
+    with dash.api() as api:
+        delete = api.delete("/api/v1/tiles")
+        get_verdict = api.get("/api/v1/actions/1:reorder:SKU-A/decision")
+        page = api.get("/refresh")
+        asset = api.post("/static/occ.css")
+    assert delete.status_code == 405 and delete.headers["allow"] == "GET"
+    assert _one_line(delete) == "DELETE is not allowed on /api/v1/tiles; use GET"
+    assert get_verdict.status_code == 405 and get_verdict.headers["allow"] == "POST"
+    assert page.status_code == 405 and "GET is not allowed on /refresh; use POST" in page.text
+    assert asset.status_code == 405 and asset.headers["allow"] == "GET, HEAD"

@@ -209,6 +209,16 @@ def create_app(
             return _problem(
                 request, 404, "Not found", f"no page at {request.url.path}; go to the overview"
             )
+        if exc.status_code == 405:
+            allow = (exc.headers or {}).get("Allow") or "GET, HEAD"  # StaticFiles names none
+            response = _problem(
+                request,
+                405,
+                "Method not allowed",
+                f"{request.method} is not allowed on {request.url.path}; use {allow}",
+            )
+            response.headers["Allow"] = allow
+            return response
         return _problem(request, exc.status_code, "Error", str(exc.detail))
 
     return app
