@@ -103,3 +103,21 @@ def test_a_wrong_method_says_which_one_the_route_takes(dash: Dashboard) -> None:
     assert get_verdict.status_code == 405 and get_verdict.headers["allow"] == "POST"
     assert page.status_code == 405 and "GET is not allowed on /refresh; use POST" in page.text
     assert asset.status_code == 405 and asset.headers["allow"] == "GET, HEAD"
+
+
+def test_the_api_docs_page_is_occ_s_own_and_lists_every_operation(dash: Dashboard) -> None:
+    with dash.client() as anonymous:
+        refused = anonymous.get("/api/docs")
+    with dash.signed_in() as client:
+        page = client.get("/api/docs")
+    html = page.text
+    assert refused.status_code == 401
+    assert page.status_code == 200
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    # Nothing from another origin, no inline script: what the CSP lets a browser run.
+    assert "https://" not in html and "http://" not in html
+    assert "<script>" not in html and html.count("<script") == 1
+    assert "<code>POST</code></td><td><code>/api/v1/actions/{action_id}/decision</code>" in html
+    assert "<code>verdict</code> <small>(approve | reject | snooze, required)</small>" in html
+    assert "<code>limit</code> <small>(query, integer)</small>" in html
+    assert 'href="/api/v1/openapi.json"' in html

@@ -32,7 +32,7 @@ from occ.decisions.actions import ActionAlreadyDecided
 from occ.errors import NotFoundError, OccError, StoreError
 from occ.store.engine import masked_url, open_store
 from occ.store.operators import app_secret
-from occ.web import api, exports, pages
+from occ.web import api, apidocs, exports, pages
 from occ.web.context import STATIC_DIR, TEMPLATES_DIR, WebContext
 from occ.web.filters import install_filters
 from occ.web.knowledge import KnowledgeShelf
@@ -121,7 +121,7 @@ def create_app(
     app = FastAPI(
         title="occ — Operator Control Center",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,  # occ.web.apidocs serves /api/docs as one of occ's own pages
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -149,6 +149,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(exports.router)
+    app.include_router(apidocs.router)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
