@@ -121,3 +121,12 @@ def test_the_api_docs_page_is_occ_s_own_and_lists_every_operation(dash: Dashboar
     assert "<code>verdict</code> <small>(approve | reject | snooze, required)</small>" in html
     assert "<code>limit</code> <small>(query, integer)</small>" in html
     assert 'href="/api/v1/openapi.json"' in html
+
+
+def test_a_body_that_is_not_json_is_named_as_such(dash: Dashboard) -> None:
+    with dash.api() as api:
+        broken = api.post(
+            "/api/v1/decisions", content=b"{not json", headers={"content-type": "application/json"}
+        )
+    assert broken.status_code == 400
+    assert _one_line(broken).startswith("body: JSON decode error")

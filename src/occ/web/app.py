@@ -197,6 +197,8 @@ def create_app(
     async def malformed(request: Request, exc: RequestValidationError) -> Response:
         first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        if first.get("type") == "json_invalid":
+            where = "body"  # its location is a character offset, not a field
         return _problem(
             request,
             400,
