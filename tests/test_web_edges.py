@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
 
+from occ.cli import app
 from occ.store.tables import DecisionLog
 from web_fixtures import Dashboard, csrf_of, dashboard
 
@@ -130,3 +132,14 @@ def test_a_body_that_is_not_json_is_named_as_such(dash: Dashboard) -> None:
         )
     assert broken.status_code == 400
     assert _one_line(broken).startswith("body: JSON decode error")
+
+
+def test_the_api_and_cli_descriptions_count_the_six_tiles(
+    dash: Dashboard, runner: CliRunner
+) -> None:
+    with dash.api() as api:
+        document = api.get("/api/v1/openapi.json").json()
+        tiles = api.get("/api/v1/tiles").json()["tiles"]
+    description = document["paths"]["/api/v1/tiles"]["get"]["description"]
+    assert len(tiles) == 6 and description.startswith("The six tiles")
+    assert "(the six tiles and their anomalies)" in runner.invoke(app, ["kpis", "--help"]).output

@@ -87,7 +87,7 @@ def _view_or_404(request: Request) -> Any:
 @router.get("/api/v1/tiles", tags=["tiles"])
 @memory_first(queue=False)
 def tiles(request: Request) -> Response:
-    """The five tiles of the newest refresh, with freshness and source."""
+    """The six tiles of the newest refresh, with freshness and source."""
     require(request)
     ctx = context(request)
     view = _view_or_404(request)
