@@ -82,6 +82,10 @@ def test_the_forecast_band_is_replayed_too(runner: CliRunner, store_url: str) ->
             ["--kpi", "sla_breach_rate", "--from", "2027-01-04", "--to", "2027-01-10"],
             "no sla_breach_rate history from 2027-01-04 to 2027-01-10: the store holds",
         ),
+        (
+            ["--kpi", "sales_delta", "--from", "0001-01-01", "--to", "0001-01-10"],
+            "--from/--to must lie between 1970-01-01 and 9998-12-31",
+        ),
         (["--kpi", "sales_delta", *WEEK, "--warning", "5", "--profile", "quiet"], "not both"),
         (["--kpi", "sales_delta", *WEEK, "--profile", "loud"], "unknown --profile"),
         (["--kpi", "sales_delta", *WEEK, "--warning", "40"], "critical must be at least warning"),

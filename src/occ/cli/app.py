@@ -202,7 +202,7 @@ def kpis(
     db: DbOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Show the latest KPI results (the five tiles and their anomalies)."""
+    """Show the latest KPI results (the six tiles and their anomalies)."""
     engine = open_engine(settings_from(config, db))
     try:
         with engine.connect() as connection:

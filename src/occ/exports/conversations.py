@@ -21,6 +21,9 @@ from occ.store.runs import resolve_shop
 
 __all__ = ["ConversationExport", "conversation_export", "export_days"]
 
+_FIRST_YEAR = 1970
+"""No conversation is older: a first day before it is the same as none."""
+
 
 @dataclass(frozen=True, slots=True)
 class ConversationExport:
@@ -78,9 +81,16 @@ def conversation_export(
             "`occ refresh --source live`, or refresh a recorded folder"
         )
     zone = ZoneInfo(info.timezone)
-    # Conversations created after ``now`` did not exist yet for an export as of ``now``.
-    until = now if last_day is None else min(day_end(last_day, zone), now)
-    since = None if first_day is None else day_end(first_day - timedelta(days=1), zone)
+    # Conversations created after ``now`` did not exist yet for an export as of ``now``; a
+    # last day from today on, or a first day long before any shop, bounds nothing (and
+    # would overflow the calendar at its ends, 0001-01-01 and 9999-12-31).
+    today = now.astimezone(zone).date()
+    until = now if last_day is None or last_day >= today else min(day_end(last_day, zone), now)
+    since = (
+        None
+        if first_day is None or first_day.year < _FIRST_YEAR
+        else day_end(first_day - timedelta(days=1), zone)
+    )
     conversations = store.load_conversations(
         connection, info.domain, created_since=since, created_until=until
     )

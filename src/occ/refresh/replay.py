@@ -80,6 +80,9 @@ _BAD_WHEN = {
     "abs": "the size of its change is above",
 }
 _DAY = timedelta(days=1)
+_EARLIEST, _LATEST = date(1970, 1, 1), date(9998, 12, 31)
+"""The days a replay takes: no shop's history is older, and the history read before the
+first day and the day after the last one stay inside the calendar."""
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -305,6 +308,11 @@ def backtest_query(
     first, last = _day(start, f"{flag}from"), _day(end, f"{flag}to")
     if last < first:
         raise ConfigError(f"{flag}to {last} is before {flag}from {first}")
+    if first < _EARLIEST or last > _LATEST:
+        raise ConfigError(
+            f"{flag}from/{flag}to must lie between {_EARLIEST} and {_LATEST}; give days of "
+            "the store's history"
+        )
     if (last - first).days > MAX_DAYS:
         raise ConfigError(f"replay at most a year at a time; narrow {flag}from/{flag}to")
     check_replayable(kpi, flag)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Table, func, insert, select
 from occ.store.outbox import enqueue
 from occ.store.tables import DashboardFact
 
-__all__ = ["FactRow", "facts_by_id", "latest_facts", "write_fact"]
+__all__ = ["MAX_FACT_ID", "FactRow", "facts_by_id", "latest_facts", "write_fact"]
 
 _FACTS = cast(Table, DashboardFact.__table__)
 
@@ -76,9 +76,14 @@ def latest_facts(
     return facts
 
 
+MAX_FACT_ID = 2**31 - 1
+"""The largest id the fact table's INTEGER column holds (PostgreSQL's int4)."""
+
+
 def facts_by_id(connection: Connection, ids: Iterable[int]) -> dict[int, FactRow]:
-    """The facts with the given ids, keyed by id."""
-    wanted = list(ids)
+    """The facts with the given ids, keyed by id (an id beyond the column's range names no
+    fact: it is left out rather than sent to the database, which would refuse it)."""
+    wanted = [i for i in ids if -MAX_FACT_ID <= i <= MAX_FACT_ID]
     if not wanted:
         return {}
     rows = connection.execute(select(_FACTS).where(_FACTS.c.id.in_(wanted))).mappings()

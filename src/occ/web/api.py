@@ -22,7 +22,7 @@ from occ.decisions.log import add_decision
 from occ.decisions.operator_metrics import operator_metrics
 from occ.decisions.outcomes import decision_outcomes
 from occ.errors import NotFoundError
-from occ.store.facts import facts_by_id
+from occ.store.facts import MAX_FACT_ID, facts_by_id
 from occ.store.tables import DashboardFact
 from occ.web.context import context, memory_first
 from occ.web.preview import PreviewForm, run_preview
@@ -34,6 +34,8 @@ __all__ = ["router"]
 
 router = APIRouter()
 _FACTS: Table = DashboardFact.__table__  # type: ignore[assignment]
+_MAX_OFFSET = 2**63 - 1
+"""The largest offset SQL's 64-bit OFFSET holds."""
 
 
 class DecisionIn(BaseModel):
@@ -85,7 +87,7 @@ def _view_or_404(request: Request) -> Any:
 @router.get("/api/v1/tiles", tags=["tiles"])
 @memory_first(queue=False)
 def tiles(request: Request) -> Response:
-    """The five tiles of the newest refresh, with freshness and source."""
+    """The six tiles of the newest refresh, with freshness and source."""
     require(request)
     ctx = context(request)
     view = _view_or_404(request)
@@ -144,7 +146,7 @@ def facts(
     request: Request,
     fact_type: Annotated[str | None, Query(alias="type", max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_FACT_ID)] = None,
 ) -> dict[str, Any]:
     """Facts, newest first (optionally of one type); page with ``before`` = the last id."""
     require(request)
@@ -229,7 +231,7 @@ def decisions(
     since: Annotated[str | None, Query(alias="from")] = None,
     until: Annotated[str | None, Query(alias="to")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=_MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """Decisions, newest first, filtered by scope, actor and UTC dates (inclusive)."""
     require(request)

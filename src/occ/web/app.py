@@ -32,7 +32,7 @@ from occ.decisions.actions import ActionAlreadyDecided
 from occ.errors import NotFoundError, OccError, StoreError
 from occ.store.engine import masked_url, open_store
 from occ.store.operators import app_secret
-from occ.web import api, exports, pages
+from occ.web import api, apidocs, exports, pages
 from occ.web.context import STATIC_DIR, TEMPLATES_DIR, WebContext
 from occ.web.filters import install_filters
 from occ.web.knowledge import KnowledgeShelf
@@ -121,7 +121,7 @@ def create_app(
     app = FastAPI(
         title="occ — Operator Control Center",
         version=__version__,
-        docs_url="/api/docs",
+        docs_url=None,  # occ.web.apidocs serves /api/docs as one of occ's own pages
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -149,6 +149,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(exports.router)
+    app.include_router(apidocs.router)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
@@ -196,6 +197,8 @@ def create_app(
     async def malformed(request: Request, exc: RequestValidationError) -> Response:
         first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
+        if first.get("type") == "json_invalid":
+            where = "body"  # its location is a character offset, not a field
         return _problem(
             request,
             400,
@@ -209,6 +212,16 @@ def create_app(
             return _problem(
                 request, 404, "Not found", f"no page at {request.url.path}; go to the overview"
             )
+        if exc.status_code == 405:
+            allow = (exc.headers or {}).get("Allow") or "GET, HEAD"  # StaticFiles names none
+            response = _problem(
+                request,
+                405,
+                "Method not allowed",
+                f"{request.method} is not allowed on {request.url.path}; use {allow}",
+            )
+            response.headers["Allow"] = allow
+            return response
         return _problem(request, exc.status_code, "Error", str(exc.detail))
 
     return app

@@ -76,8 +76,8 @@ class DecisionFilters:
 
     @property
     def until_at(self) -> datetime | None:
-        if self.until is None:
-            return None
+        if self.until is None or self.until == date.max:
+            return None  # the last day there is: no upper bound
         return datetime.combine(self.until, time(), UTC) + timedelta(days=1)
 
     def decisions(
