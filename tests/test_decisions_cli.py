@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,8 @@ from typer.testing import CliRunner
 
 from occ.cli import app
 from occ.decisions import EVENT_FIELDS
+from occ.decisions.log import new_decision
+from occ.errors import InputFileError
 
 UNREACHABLE = "postgresql+psycopg://occ:cli-s3cret@127.0.0.1:1/mirror"
 
@@ -48,6 +51,49 @@ def test_add_then_list_as_json(runner: CliRunner, db_url: str) -> None:
         "cx",
         {"sku": "HRP-1"},
     )
+
+
+NOT_EMAILS = [
+    "notanemail",
+    "ops@localhost",  # no dot in the domain
+    "@example.com",  # no local part
+    "ops@example.",  # nothing after the domain's dot
+    "ops@.com",
+    "ops@@example.com",
+    "ops@shop@example.com",
+    "ops team@example.com",
+]
+
+
+@pytest.mark.parametrize("actor", NOT_EMAILS)
+def test_add_refuses_an_actor_that_is_not_an_email(
+    runner: CliRunner, db_url: str, actor: str
+) -> None:
+    code, stdout, stderr = invoke(
+        runner, "add", "--db", db_url, "--scope", "ops", "--actor", actor, "--action", "approve"
+    )
+    assert code == 2 and stdout == ""
+    assert "--actor" in stderr and "e-mail" in stderr and "ops@example.com" in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    code, listed, _ = invoke(runner, "list", "--db", db_url, "--json")
+    assert code == 0 and json.loads(listed) == []  # nothing was written
+
+
+@pytest.mark.parametrize("actor", NOT_EMAILS)
+def test_a_decision_is_refused_an_actor_that_is_not_an_email(actor: str) -> None:
+    with pytest.raises(InputFileError, match="--actor .* is not an e-mail address"):
+        new_decision(scope="ops", actor=actor, action="approve", now=datetime.now(UTC))
+
+
+def test_an_email_actor_is_kept_as_typed(runner: CliRunner, db_url: str) -> None:
+    code, _, stderr = invoke(
+        runner,
+        *("add", "--db", db_url, "--scope", "ops", "--action", "approve"),
+        *("--actor", " Ops.Lead+cx@Shop-Parts.example.co.uk "),
+    )
+    assert code == 0, stderr
+    _, listed, _ = invoke(runner, "list", "--db", db_url, "--json")
+    assert json.loads(listed)[0]["actor"] == "Ops.Lead+cx@Shop-Parts.example.co.uk"
 
 
 def test_sync_from_the_mirror_setting_then_status(

@@ -484,6 +484,51 @@ def test_cli_crawl_indexes_a_local_site(runner: CliRunner, db_url: str) -> None:
     assert hits[0]["url"].endswith("/pages/hose") and hits[0]["sourceType"] == "site"
 
 
+def test_cli_crawl_counts_the_pages_fetched_and_stored_and_those_that_failed(
+    runner: CliRunner, db_url: str
+) -> None:
+    server = LoopbackServer()
+    with server.running():
+        _site(server)
+        site = server.base_url + "/"
+        report = runner.invoke(
+            app, ["knowledge", "crawl", site, "--rps", "50", "--json", "--db", db_url]
+        )
+        text = runner.invoke(app, ["knowledge", "crawl", site, "--rps", "50", "--db", db_url])
+    assert report.exit_code == 0, report.output
+    counts = json.loads(report.output)["crawled"][site]
+    # hose and fittings; 404, timeout, redirect loop and PDF are failures, not pages
+    assert (counts["pages"], counts["pagesFailed"], counts["failures"]) == (2, 4, 4)
+    assert text.exit_code == 0, text.output
+    printed = " ".join(text.output.split())  # the console wraps at 80 columns
+    assert "2 pages fetched and stored (1 not modified), 4 pages failed, in " in printed
+
+
+def test_cli_crawl_that_fetches_no_page_exits_4_and_keeps_the_index(
+    runner: CliRunner, db_url: str
+) -> None:
+    unreachable = runner.invoke(app, ["knowledge", "crawl", "http://127.0.0.1:1/", "--db", db_url])
+    assert unreachable.exit_code == 4, unreachable.output
+    assert "no page of http://127.0.0.1:1/ could be fetched" in unreachable.output
+    assert "3 requests failed" in unreachable.output  # robots.txt, sitemap.xml, the page
+    assert len(unreachable.output.strip().splitlines()) == 1
+    assert not Path(".occ/knowledge/CURRENT").exists()  # no index built, no source remembered
+    assert not Path(".occ/knowledge/sources.json").exists()
+
+    server = LoopbackServer()
+    with server.running():
+        _site(server)
+        site = server.base_url + "/"
+        first = runner.invoke(app, ["knowledge", "crawl", site, "--rps", "50", "--db", db_url])
+        server.routes.clear()  # the site now answers 404 to everything
+        down = runner.invoke(app, ["knowledge", "crawl", site, "--rps", "50", "--db", db_url])
+    assert first.exit_code == 0, first.output
+    assert down.exit_code == 4, down.output
+    assert f"no page of {site} could be fetched" in down.output and "HTTP 404" in down.output
+    query = runner.invoke(app, ["knowledge", "query", "ethanol fuel hose", "--json"])
+    assert json.loads(query.output)["hits"][0]["url"].endswith("/pages/hose")  # still indexed
+
+
 def test_the_tile_page_shows_passages_for_each_anomaly(engine: Engine, tmp_path: Path) -> None:
     from web_fixtures import dashboard
 

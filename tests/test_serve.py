@@ -197,3 +197,64 @@ def test_a_database_that_disappears_gives_503_and_the_dashboard_recovers(
         with _pg_admin() as admin:
             for db in (name, f"{name}_away"):
                 admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "notaurl",
+        "dash.example.com",  # no scheme
+        "ftp://dash.example.com",
+        "https://",  # no host
+        "http:///signin",
+        "https://ops:hunter2secret@dash.example.com",  # the password would be printed and shared
+        "https://dash.example.com/?next=x",
+        "https://dash.example.com/#top",
+        "https://dash example.com",
+        "https://dash.example.com:99999",
+    ],
+)
+def test_users_link_refuses_a_base_url_that_would_print_a_broken_link(
+    tmp_path: Path, runner: CliRunner, base_url: str
+) -> None:
+    db = f"sqlite:///{tmp_path / 'occ.db'}"
+    runner.invoke(app, ["users", "add", OPERATOR, "--password-stdin", "--db", db], input=PASSWORD)
+    result = runner.invoke(app, ["users", "link", OPERATOR, "--base-url", base_url, "--db", db])
+    assert result.exit_code == 2, result.output
+    assert "token=" not in result.output
+    assert "hunter2secret" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "--base-url" in result.output and "https://" in result.output
+
+
+@pytest.mark.parametrize(
+    ("base_url", "expected"),
+    [
+        ("https://ops.example.com", "https://ops.example.com/signin/link?token="),
+        ("https://ops.example.com/occ/", "https://ops.example.com/occ/signin/link?token="),
+        ("http://[::1]:8123", "http://[::1]:8123/signin/link?token="),
+    ],
+)
+def test_users_link_builds_the_link_on_a_good_base_url(
+    tmp_path: Path, runner: CliRunner, base_url: str, expected: str
+) -> None:
+    db = f"sqlite:///{tmp_path / 'occ.db'}"
+    runner.invoke(app, ["users", "add", OPERATOR, "--password-stdin", "--db", db], input=PASSWORD)
+    result = runner.invoke(app, ["users", "link", OPERATOR, "--base-url", base_url, "--db", db])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(expected)
+
+
+def test_users_link_default_address_comes_from_the_web_settings(
+    tmp_path: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = f"sqlite:///{tmp_path / 'occ.db'}"
+    runner.invoke(app, ["users", "add", OPERATOR, "--password-stdin", "--db", db], input=PASSWORD)
+    monkeypatch.setenv("OCC_WEB_HOST", "::1")
+    monkeypatch.setenv("OCC_WEB_PORT", "8123")
+    ipv6 = runner.invoke(app, ["users", "link", OPERATOR, "--db", db])
+    monkeypatch.setenv("OCC_WEB_HOST", "not a host")
+    broken = runner.invoke(app, ["users", "link", OPERATOR, "--db", db])
+    assert ipv6.exit_code == 0 and ipv6.output.startswith("http://[::1]:8123/signin/link?token=")
+    assert broken.exit_code == 2 and "token=" not in broken.output
+    assert "OCC_WEB_HOST" in broken.output and "--base-url" in broken.output

@@ -22,6 +22,7 @@ from occ.cli.export_cmd import export_app
 from occ.cli.incidents_cmd import incidents
 from occ.cli.insights_cmd import insights_app
 from occ.cli.knowledge_cmd import knowledge_app
+from occ.cli.links import dashboard_address, signin_link
 from occ.cli.parity_cmd import parity
 from occ.cli.render import render_kpis, render_refresh
 from occ.cli.secrets_cmd import secrets_app
@@ -181,10 +182,10 @@ def demo(
     try:
         with engine.begin() as connection:
             token = demo_operator_link(connection, datetime.now(UTC))
-        address = f"http://{host}:{bind_port}"
+        address = dashboard_address(host, bind_port)
         out.print(f"Dashboard: {address}/", highlight=False, soft_wrap=True)
         out.print(
-            f"Sign in as {DEMO_OPERATOR}: {address}/signin/link?token={token} "
+            f"Sign in as {DEMO_OPERATOR}: {signin_link(address, token)} "
             "(one-time link, valid 1 h; Ctrl-C stops the server)",
             highlight=False,
             soft_wrap=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,7 +61,9 @@ def _bar() -> Iterator[Callable[[str, int, int], None]]:
         yield step
 
 
-def _build(settings: Settings, sources: list[str], as_json: bool) -> None:
+def _build(
+    settings: Settings, sources: list[str], as_json: bool, require_pages: Sequence[str] = ()
+) -> None:
     embedder, notice = embedder_for(settings)
     engine = open_engine(settings)
     try:
@@ -77,6 +79,7 @@ def _build(settings: Settings, sources: list[str], as_json: bool) -> None:
                 crawl=crawl_options(settings),
                 step=step,
                 notices=[notice] if notice else [],
+                require_pages=require_pages,
             )
     finally:
         engine.dispose()
@@ -84,6 +87,11 @@ def _build(settings: Settings, sources: list[str], as_json: bool) -> None:
         sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
         return
     _print_report(report)
+
+
+def _other_failures(counts: dict[str, int]) -> str:
+    other = counts["failures"] - counts["pagesFailed"]
+    return f", {other:,} robots.txt/sitemap requests failed" if other else ""
 
 
 def _print_report(report: BuildReport) -> None:
@@ -101,8 +109,9 @@ def _print_report(report: BuildReport) -> None:
     )
     for site, counts in report.crawled.items():
         out.print(
-            f"  crawled {escape(site)}: {counts['pages']:,} pages in {counts['requests']:,} "
-            f"requests, {counts['notModified']:,} not modified, {counts['failures']:,} failed",
+            f"  crawled {escape(site)}: {counts['pages']:,} pages fetched and stored "
+            f"({counts['notModified']:,} not modified), {counts['pagesFailed']:,} pages failed"
+            f"{_other_failures(counts)}, in {counts['requests']:,} requests",
             highlight=False,
         )
     for title, items in (("left out", loaded.skipped), ("failed", loaded.failed)):
@@ -165,7 +174,7 @@ def crawl(
         option, value = options.get(str(error["loc"][0]), ("--rps/--concurrency/--max-pages", None))
         given = "" if value is None else f" {value:g}"
         raise ConfigError(f"bad {option}{given}: {error['msg']}") from None
-    _build(settings, [url], as_json)
+    _build(settings, [url], as_json, require_pages=[url])
 
 
 def _highlighted(snippet: str, spans: list[list[int]]) -> Text:

@@ -10,6 +10,7 @@ import typer
 import uvicorn
 from sqlalchemy import Engine
 
+from occ.cli.links import dashboard_address
 from occ.cli.shared import ConfigOption, DbOption, handles_errors, open_engine, out, settings_from
 from occ.config import Settings
 from occ.errors import ConfigError
@@ -64,7 +65,8 @@ def serve(
     check_port(bind_host, bind_port)
     engine = open_engine(settings)
     out.print(
-        f"occ dashboard on http://{bind_host}:{bind_port}/ (Ctrl-C stops it)", highlight=False
+        f"occ dashboard on {dashboard_address(bind_host, bind_port)}/ (Ctrl-C stops it)",
+        highlight=False,
     )
     try:
         serve_app(settings, engine, bind_host, bind_port)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import Connection
 
+from occ.cli.links import check_base_url, dashboard_address, signin_link
 from occ.cli.shared import ConfigOption, DbOption, handles_errors, open_engine, out, settings_from
 from occ.errors import InputFileError, NotFoundError
 from occ.store.operators import (
@@ -105,6 +106,12 @@ def link(
 ) -> None:
     """Print a one-time sign-in link for an operator."""
     settings = settings_from(config, db)
+    if base_url is None:
+        base = dashboard_address(settings.web_host, settings.web_port)
+        origin = "the web_host setting"
+    else:
+        base, origin = base_url, "--base-url"
+    check_base_url(base, origin=origin)  # before a token is issued for a link nobody can open
     engine = open_engine(settings)
     try:
         with engine.begin() as connection:
@@ -113,5 +120,4 @@ def link(
             )
     finally:
         engine.dispose()
-    base = base_url or f"http://{settings.web_host}:{settings.web_port}"
-    sys.stdout.write(f"{base.rstrip('/')}/signin/link?token={value}\n")
+    sys.stdout.write(signin_link(base, value, origin=origin) + "\n")

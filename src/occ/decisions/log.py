@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from occ.contracts.secrets import mask
 from occ.errors import InputFileError, StoreError
 from occ.store.engine import masked_url
+from occ.store.operators import is_email_address
 from occ.store.outbox import enqueue
 from occ.store.tables import DecisionLog
 
@@ -53,6 +54,11 @@ def _validate(values: dict[str, Any]) -> None:
     for name in ("scope", "actor", "action"):
         if not str(values[name] or "").strip():
             raise InputFileError(f"a decision needs a non-empty --{name}")
+    if not is_email_address(values["actor"]):
+        raise InputFileError(
+            f"--actor {values['actor']!r} is not an e-mail address; pass who decided, "
+            "e.g. --actor ops@example.com"
+        )
     for name, limit in _LIMITS.items():
         value = values.get(name)
         if value is not None and len(value) > limit:
@@ -81,7 +87,8 @@ def new_decision(
     live one) is masked before it reaches the audit trail and its mirror.
 
     Raises:
-        InputFileError: a required field is empty or a value is too long.
+        InputFileError: a required field is empty, a value is too long, or the actor is not
+            an e-mail address.
     """
     decision = Decision(
         id=decision_id or str(uuid.uuid4()),

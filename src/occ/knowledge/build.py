@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import httpx
 from sqlalchemy import Engine, Table, select
 
-from occ.errors import ConfigError
-from occ.knowledge.crawl import crawl_site, read_previous, write_pages
+from occ.errors import ConfigError, UpstreamUnavailable
+from occ.knowledge.crawl import CrawlResult, crawl_site, read_previous, write_pages
 from occ.knowledge.index import BuildStats, Embedder, write_version
 from occ.knowledge.sources import (
     Loaded,
@@ -145,6 +145,24 @@ def _site_file(root: Path, url: str) -> Path:
     return root / "sites" / f"{host}.ndjson"
 
 
+def _nothing_fetched(location: str, result: CrawlResult) -> str:
+    """Why no page of ``location`` was fetched, in one line (a failed page named first)."""
+    failed = [(p["source"], p["error"]) for p in result.pages if "error" in p]
+    failed += [f for f in result.failures if f not in failed]
+    if failed:
+        url, why = failed[0]
+        reason = f"{len(failed):,} requests failed, e.g. {url}: {why}"
+    elif result.skipped:
+        url, why = result.skipped[0]
+        reason = f"{len(result.skipped):,} listed pages were skipped, e.g. {url}: {why}"
+    else:
+        reason = "it listed no page"
+    return (
+        f"no page of {location} could be fetched ({reason}); the index and the earlier crawl "
+        "are unchanged — check the address and that the site is up"
+    )
+
+
 def _crawl(
     root: Path,
     location: str,
@@ -152,9 +170,16 @@ def _crawl(
     crawl: CrawlOptions,
     max_bytes: int,
     say: Callable[[str, int, int], None],
+    *,
+    required: bool = False,
 ) -> tuple[Loaded, dict[str, int]]:
     """Crawl one site into ``sites/<host>.ndjson`` (the previous crawl answers conditional
-    requests) and read its pages back like any NDJSON of pages."""
+    requests) and read its pages back like any NDJSON of pages.
+
+    Raises:
+        UpstreamUnavailable: ``required`` and not one page could be fetched; nothing was
+            written.
+    """
     site = _site_file(root, location)
     result = crawl_site(
         client,
@@ -167,6 +192,9 @@ def _crawl(
         previous=read_previous(site),
         on_page=lambda done, total: say(f"crawling {location}", done, total),
     )
+    stored = sum(1 for page in result.pages if "content" in page)
+    if required and not stored:
+        raise UpstreamUnavailable(_nothing_fetched(location, result))
     write_pages(site, result.pages)
     loaded = Loaded(skipped=list(result.skipped))
     loaded.extend(load_pages(site, max_bytes))
@@ -176,7 +204,8 @@ def _crawl(
     loaded.failed += [f for f in result.failures if f[0] not in page_errors]
     counts = {
         "requests": result.requests,
-        "pages": len(result.pages),
+        "pages": stored,  # fetched (or confirmed not modified) and stored
+        "pagesFailed": len(result.pages) - stored,
         "notModified": result.not_modified,
         "failures": len(result.failures),
     }
@@ -195,17 +224,24 @@ def build_index(
     crawl: CrawlOptions | None = None,
     step: Callable[[str, int, int], None] | None = None,
     notices: Sequence[str] = (),
+    require_pages: Sequence[str] = (),
 ) -> BuildReport:
     """Read every source (those given, those remembered) and the decision log; write a new
     index version and record the build as a fact.
 
+    ``require_pages`` are site URLs of which at least one page must be fetched (``occ
+    knowledge crawl URL``); a remembered site that answers nothing only shows in the report.
+
     Raises:
         ConfigError: a source is not a folder, an NDJSON file or a URL, or a URL is given
             without an HTTP client.
+        UpstreamUnavailable: not one page of a site in ``require_pages`` could be fetched;
+            nothing was written (index, earlier crawl and remembered sources unchanged).
     """
     say = step or (lambda _what, _done, _total: None)
     wanted = list(dict.fromkeys([*registered_sources(root), *map(_normalised, sources)]))
     kinds = {location: source_kind(location) for location in wanted}
+    required = set(map(_normalised, require_pages))
     loaded = Loaded(notices=list(notices))
     crawled: dict[str, dict[str, int]] = {}
     for number, location in enumerate(wanted, start=1):
@@ -220,7 +256,9 @@ def build_index(
         else:
             if client is None or crawl is None:
                 raise ConfigError(f"{location} needs a crawl; run occ knowledge crawl {location}")
-            site_loaded, crawled[location] = _crawl(root, location, client, crawl, max_bytes, say)
+            site_loaded, crawled[location] = _crawl(
+                root, location, client, crawl, max_bytes, say, required=location in required
+            )
             loaded.extend(site_loaded)
     with engine.connect() as connection:
         rows = connection.execute(select(_DECISIONS).order_by(_DECISIONS.c.created_at)).all()

@@ -28,6 +28,7 @@ __all__ = [
     "app_secret",
     "authenticate",
     "count_failures",
+    "is_email_address",
     "issue_api_token",
     "issue_signin_link",
     "normalize_email",
@@ -57,10 +58,27 @@ def _sha256(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def is_email_address(value: str) -> bool:
+    """occ's one rule for an e-mail address (operators, decision actors).
+
+    Exactly one ``@``, a non-empty local part, a domain of at least two non-empty
+    dot-separated labels, no whitespace, at most 255 characters. Deliberately simple (no
+    deliverability or RFC 5322 quoting): it catches a name or a typo where an address belongs.
+    """
+    local, at, domain = value.partition("@")
+    return (
+        bool(at and local)
+        and "@" not in domain
+        and len(domain.split(".")) >= 2
+        and all(domain.split("."))
+        and not any(character.isspace() for character in value)
+        and len(value) <= 255
+    )
+
+
 def normalize_email(email: str) -> str:
     value = email.strip().lower()
-    local, _, domain = value.partition("@")
-    if not local or "." not in domain or any(c.isspace() for c in value) or len(value) > 255:
+    if not is_email_address(value):
         raise InputFileError(f"{email!r} is not an e-mail address; use e.g. ops@example.com")
     return value
 
