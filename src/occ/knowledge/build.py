@@ -176,11 +176,15 @@ def _crawl(
     """Crawl one site into ``sites/<host>.ndjson`` (the previous crawl answers conditional
     requests) and read its pages back like any NDJSON of pages.
 
+    When not one page could be fetched but an earlier crawl stored some, that crawl is kept
+    (a site down for the night must not empty the index of its pages) and a notice says so.
+
     Raises:
         UpstreamUnavailable: ``required`` and not one page could be fetched; nothing was
             written.
     """
     site = _site_file(root, location)
+    previous = read_previous(site)
     result = crawl_site(
         client,
         location,
@@ -189,18 +193,27 @@ def _crawl(
         concurrency=crawl.concurrency,
         max_bytes=max_bytes,
         max_pages=crawl.max_pages,
-        previous=read_previous(site),
+        previous=previous,
         on_page=lambda done, total: say(f"crawling {location}", done, total),
     )
     stored = sum(1 for page in result.pages if "content" in page)
     if required and not stored:
         raise UpstreamUnavailable(_nothing_fetched(location, result))
-    write_pages(site, result.pages)
+    kept = 0
+    if stored or not previous:
+        write_pages(site, result.pages)
+    else:
+        kept = len(previous)
     loaded = Loaded(skipped=list(result.skipped))
+    if kept:
+        loaded.notices.append(
+            f"no page of {location} could be fetched this time; kept the previous crawl's"
+            f" {kept} page(s) — check that the site is up"
+        )
     loaded.extend(load_pages(site, max_bytes))
     # Pages that failed are in the NDJSON (and so in load_pages' failures); robots.txt and
     # sitemap failures are not.
-    page_errors = {p["source"] for p in result.pages if "error" in p}
+    page_errors = {p["source"] for p in result.pages if "error" in p and not kept}
     loaded.failed += [f for f in result.failures if f[0] not in page_errors]
     counts = {
         "requests": result.requests,
@@ -208,6 +221,7 @@ def _crawl(
         "pagesFailed": len(result.pages) - stored,
         "notModified": result.not_modified,
         "failures": len(result.failures),
+        "keptPrevious": kept,  # pages of the earlier crawl kept when none could be fetched
     }
     return loaded, counts
 

@@ -31,6 +31,7 @@ import httpx
 from lxml import etree
 
 from occ.sources.http import Pacer
+from occ.store.files import replaced_atomically
 
 __all__ = ["CrawlResult", "crawl_site", "read_previous", "write_pages"]
 
@@ -73,13 +74,11 @@ def read_previous(path: Path) -> dict[str, dict[str, Any]]:
 
 
 def write_pages(path: Path, pages: Iterable[dict[str, Any]]) -> None:
-    """Write the crawl's NDJSON next to ``path`` and rename it into place."""
+    """Replace ``path`` with the crawl's NDJSON, whole (never half a crawl)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    with partial.open("w", encoding="utf-8") as out:
+    with replaced_atomically(path) as out:
         for page in pages:
             out.write(json.dumps(page, ensure_ascii=False) + "\n")
-    partial.replace(path)
 
 
 class _Crawler:
