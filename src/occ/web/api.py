@@ -25,6 +25,7 @@ from occ.errors import NotFoundError
 from occ.store.facts import MAX_FACT_ID, facts_by_id
 from occ.store.tables import DashboardFact
 from occ.web.context import context, memory_first
+from occ.web.openapi import errors
 from occ.web.preview import PreviewForm, run_preview
 from occ.web.settings_view import setting_groups
 from occ.web.tiles import KPI_ORDER, TILE_TITLES
@@ -33,6 +34,8 @@ from occ.web.views import find_action, parse_filters, require, require_csrf
 __all__ = ["router"]
 
 router = APIRouter()
+_signed_in = APIRouter(responses=errors(401, 503))
+"""The ``/api/v1`` routes: each needs a signed-in operator and reads the store."""
 _FACTS: Table = DashboardFact.__table__  # type: ignore[assignment]
 _MAX_OFFSET = 2**63 - 1
 """The largest offset SQL's 64-bit OFFSET holds."""
@@ -63,7 +66,21 @@ def healthz() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
-@router.get("/readyz", tags=["health"])
+_NOT_READY: dict[str, Any] = {
+    "description": "The database does not answer (`database` names the error's class)",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"status": {"const": "unavailable"}, "database": {"type": "string"}},
+                "required": ["status", "database"],
+            }
+        }
+    },
+}
+
+
+@router.get("/readyz", tags=["health"], responses={503: _NOT_READY})
 def readyz(request: Request) -> Response:
     """The database answers."""
     ctx = context(request)
@@ -84,7 +101,7 @@ def _view_or_404(request: Request) -> Any:
     return view
 
 
-@router.get("/api/v1/tiles", tags=["tiles"])
+@_signed_in.get("/api/v1/tiles", tags=["tiles"], responses=errors(404))
 @memory_first(queue=False)
 def tiles(request: Request) -> Response:
     """The six tiles of the newest refresh, with freshness and source."""
@@ -98,7 +115,7 @@ def tiles(request: Request) -> Response:
     )
 
 
-@router.get("/api/v1/tiles/{kpi}", tags=["tiles"])
+@_signed_in.get("/api/v1/tiles/{kpi}", tags=["tiles"], responses=errors(404))
 def tile(
     request: Request,
     kpi: str,
@@ -141,7 +158,7 @@ def _fact_dict(fact: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/api/v1/facts", tags=["facts"])
+@_signed_in.get("/api/v1/facts", tags=["facts"])
 def facts(
     request: Request,
     fact_type: Annotated[str | None, Query(alias="type", max_length=128)] = None,
@@ -162,7 +179,7 @@ def facts(
     return {"facts": [_fact_dict(rows[i]) for i in ids if i in rows]}
 
 
-@router.get("/api/v1/facts/{fact_id}", tags=["facts"])
+@_signed_in.get("/api/v1/facts/{fact_id}", tags=["facts"], responses=errors(404))
 def fact(request: Request, fact_id: int) -> dict[str, Any]:
     require(request)
     ctx = context(request)
@@ -173,7 +190,7 @@ def fact(request: Request, fact_id: int) -> dict[str, Any]:
     return _fact_dict(found)
 
 
-@router.get("/api/v1/anomalies", tags=["anomalies"])
+@_signed_in.get("/api/v1/anomalies", tags=["anomalies"], responses=errors(404))
 def anomalies(request: Request) -> dict[str, Any]:
     """The anomalies of the newest refresh, each with its fact id."""
     require(request)
@@ -186,7 +203,7 @@ def anomalies(request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/api/v1/incidents", tags=["anomalies"])
+@_signed_in.get("/api/v1/incidents", tags=["anomalies"], responses=errors(404))
 def incidents(request: Request) -> dict[str, Any]:
     """The cross-source incidents of the newest refresh (as ``occ incidents --json``)."""
     require(request)
@@ -194,7 +211,7 @@ def incidents(request: Request) -> dict[str, Any]:
     return {"shop": view.shop, "runId": view.run_id, "incidents": view.incidents}
 
 
-@router.get("/api/v1/actions", tags=["approvals"])
+@_signed_in.get("/api/v1/actions", tags=["approvals"])
 def actions(request: Request) -> dict[str, Any]:
     """The approvals queue: suggested actions without a verdict."""
     require(request)
@@ -203,7 +220,12 @@ def actions(request: Request) -> dict[str, Any]:
     return {"actions": [a.as_dict() for a in ctx.queue(view)]}
 
 
-@router.post("/api/v1/actions/{action_id:path}/decision", tags=["approvals"], status_code=201)
+@_signed_in.post(
+    "/api/v1/actions/{action_id:path}/decision",
+    tags=["approvals"],
+    status_code=201,
+    responses=errors(403, 404, 409),
+)
 def decide_action(request: Request, action_id: str, body: VerdictIn) -> dict[str, Any]:
     """Approve, reject or snooze an action (409 when it already has a verdict)."""
     who = require(request)
@@ -223,7 +245,7 @@ def decide_action(request: Request, action_id: str, body: VerdictIn) -> dict[str
     return decision.as_dict()
 
 
-@router.get("/api/v1/decisions", tags=["decisions"])
+@_signed_in.get("/api/v1/decisions", tags=["decisions"])
 def decisions(
     request: Request,
     scope: str | None = None,
@@ -249,7 +271,7 @@ def decisions(
     }
 
 
-@router.post("/api/v1/decisions", tags=["decisions"], status_code=201)
+@_signed_in.post("/api/v1/decisions", tags=["decisions"], status_code=201, responses=errors(403))
 def create_decision(request: Request, body: DecisionIn) -> dict[str, Any]:
     """Record a decision (a note, an acknowledgement) by the signed-in operator."""
     who = require(request)
@@ -270,7 +292,7 @@ def create_decision(request: Request, body: DecisionIn) -> dict[str, Any]:
     return decision.as_dict()
 
 
-@router.get("/api/v1/metrics/operators", tags=["metrics"])
+@_signed_in.get("/api/v1/metrics/operators", tags=["metrics"])
 def operators(request: Request) -> dict[str, Any]:
     """Activation rate, SLA resolution time and anomaly response rate."""
     require(request)
@@ -279,13 +301,13 @@ def operators(request: Request) -> dict[str, Any]:
         return operator_metrics(connection, ctx.clock()).as_dict()
 
 
-@router.get("/api/v1/refresh", tags=["refresh"])
+@_signed_in.get("/api/v1/refresh", tags=["refresh"])
 def refresh_state(request: Request) -> dict[str, Any]:
     require(request)
     return context(request).refresher.state.as_dict()
 
 
-@router.post("/api/v1/refresh", tags=["refresh"], status_code=202)
+@_signed_in.post("/api/v1/refresh", tags=["refresh"], status_code=202, responses=errors(403))
 def refresh(request: Request) -> dict[str, Any]:
     """Start a refresh in the background (one at a time); poll GET /api/v1/refresh."""
     who = require(request)
@@ -295,7 +317,7 @@ def refresh(request: Request) -> dict[str, Any]:
     return {**state.as_dict(), "started": started}
 
 
-@router.get("/api/v1/settings", tags=["settings"])
+@_signed_in.get("/api/v1/settings", tags=["settings"])
 def settings(request: Request) -> dict[str, Any]:
     """The alerting settings in force (read-only; never a secret), each with its source
     (``default`` or ``configured``), environment variable and ``occ.toml`` key."""
@@ -303,7 +325,7 @@ def settings(request: Request) -> dict[str, Any]:
     return {"groups": [group.as_dict() for group in setting_groups(context(request).settings)]}
 
 
-@router.get("/api/v1/alerts/backtest", tags=["alerts"])
+@_signed_in.get("/api/v1/alerts/backtest", tags=["alerts"], responses=errors(404))
 def alerts_backtest(
     request: Request,
     kpi: Annotated[str, Query(max_length=64)],
@@ -323,3 +345,6 @@ def alerts_backtest(
     ctx = context(request)
     form = PreviewForm(kpi, start, end, warning, critical, profile, band)
     return run_preview(ctx.engine, ctx.settings, form, shop=shop).as_dict()
+
+
+router.include_router(_signed_in)

@@ -36,6 +36,7 @@ from occ.web import api, apidocs, exports, pages
 from occ.web.context import STATIC_DIR, TEMPLATES_DIR, WebContext
 from occ.web.filters import install_filters
 from occ.web.knowledge import KnowledgeShelf
+from occ.web.openapi import PROBLEM_MEDIA_TYPE, Problem, install_openapi
 from occ.web.refresher import Refresher
 from occ.web.security import CsrfRejected, SignInRequired
 from occ.web.tiles import DashboardCache
@@ -59,11 +60,8 @@ def _wants_json(request: Request) -> bool:
 def _problem(request: Request, status: int, title: str, detail: str) -> Response:
     detail = mask(detail)
     if _wants_json(request):
-        return JSONResponse(
-            {"type": "about:blank", "title": title, "status": status, "detail": detail},
-            status_code=status,
-            media_type="application/problem+json",
-        )
+        problem = Problem(type="about:blank", title=title, status=status, detail=detail)
+        return JSONResponse(problem.model_dump(), status_code=status, media_type=PROBLEM_MEDIA_TYPE)
     ctx: WebContext = request.app.state.ctx
     return ctx.templates.TemplateResponse(
         request,
@@ -150,6 +148,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(exports.router)
     app.include_router(apidocs.router)
+    install_openapi(app)
 
     @app.exception_handler(SignInRequired)
     async def sign_in_required(request: Request, exc: SignInRequired) -> Response:
