@@ -52,5 +52,5 @@ def test_opening_twice_is_idempotent(db_url: str) -> None:
     revision = schema_revision(first)
     first.dispose()
     second = open_store(db_url)
-    assert schema_revision(second) == revision == "0006"
+    assert schema_revision(second) == revision == "0007"
     second.dispose()

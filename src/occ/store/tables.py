@@ -370,6 +370,20 @@ class OperatorUser(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+class OperatorSession(Base):
+    """A signed-in dashboard session: the cookie carries its random id, the store only the
+    id's SHA-256; revoking the row (sign-out) ends the session for every copy of the cookie."""
+
+    __tablename__ = "operator_session"
+    __table_args__ = (Index("ix_operator_session_expires_at", "expires_at"),)
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    operator_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class SigninAttempt(Base):
     """Each sign-in attempt, so that failed ones can be rate limited across processes."""
 

@@ -396,6 +396,8 @@ def signin(
             )
         operator = authenticate(connection, email, password)
         record_attempt(connection, email, client, operator is not None, now)
+        if operator is not None:
+            sign_in(request, connection, operator, now, _session_length(ctx))
     if operator is None:
         return _render(
             request,
@@ -404,7 +406,6 @@ def signin(
             None,
             status_code=401,
         )
-    sign_in(request, operator)
     ctx.usage_fact(SESSION_FACT, operator.email, request, method="password")
     return RedirectResponse(_safe_next(next), status_code=303)
 
@@ -412,8 +413,11 @@ def signin(
 @router.get("/signin/link")
 def signin_link(request: Request, token: str = "") -> Response:
     ctx = context(request)
+    now = ctx.clock()
     with ctx.engine.begin() as connection:
-        operator = redeem_signin_link(connection, token, ctx.clock()) if token else None
+        operator = redeem_signin_link(connection, token, now) if token else None
+        if operator is not None:
+            sign_in(request, connection, operator, now, _session_length(ctx))
     if operator is None:
         return _render(
             request,
@@ -426,7 +430,6 @@ def signin_link(request: Request, token: str = "") -> Response:
             None,
             status_code=401,
         )
-    sign_in(request, operator)
     ctx.usage_fact(SESSION_FACT, operator.email, request, method="link")
     return RedirectResponse("/", status_code=303)
 
@@ -435,8 +438,14 @@ def signin_link(request: Request, token: str = "") -> Response:
 def signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     who = require(request)
     require_csrf(request, who, csrf_token)
-    sign_out(request)
+    ctx = context(request)
+    with ctx.engine.begin() as connection:
+        sign_out(request, connection, ctx.clock())
     return RedirectResponse("/signin", status_code=303)
+
+
+def _session_length(ctx: WebContext) -> timedelta:
+    return timedelta(hours=ctx.settings.web_session_hours)
 
 
 _PACKET_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"

@@ -1,7 +1,9 @@
 """Who is asking, and may they: session or bearer sign-in, CSRF tokens, sign-in rate limit.
 
 - Sessions are Starlette's signed cookies (itsdangerous), HTTP-only and SameSite=Lax; the
-  session holds the operator id and a CSRF token, nothing else.
+  cookie holds a random session id and a CSRF token, nothing else. The session itself is a
+  row in the store (``occ.store.sessions``), looked up on every request: sign-out revokes it,
+  so a copy of the cookie taken before sign-out signs nobody in afterwards.
 - API clients may send ``Authorization: Bearer occ_…`` (``occ users token``) instead; such a
   request carries no ambient credential, so it needs no CSRF token.
 - Every state-changing request signed in by cookie must carry the session's CSRF token: the
@@ -15,14 +17,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import Request
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from occ.config import Settings
-from occ.store.operators import Operator, operator_by_id, operator_by_token
+from occ.store.operators import Operator, operator_by_token
+from occ.store.sessions import open_session, revoke_session, session_operator
 
 __all__ = [
     "CSRF_HEADER",
@@ -142,11 +146,12 @@ def _token_operator(tokens: TokenCache, engine: Engine, token: str) -> Operator 
     return operator
 
 
-def principal(request: Request, engine: Engine) -> Principal:
-    """The signed-in operator of ``request``.
+def principal(request: Request, engine: Engine, clock: Callable[[], datetime]) -> Principal:
+    """The signed-in operator of ``request``: a bearer token's, or a live session's (one
+    lookup by primary key; a revoked or expired session counts as none).
 
     Raises:
-        SignInRequired: no session and no valid bearer token.
+        SignInRequired: no live session and no valid bearer token.
     """
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
@@ -160,10 +165,10 @@ def principal(request: Request, engine: Engine) -> Principal:
             raise SignInRequired("the bearer token is not valid; issue one with occ users token")
         found = Principal(operator, "token")
     else:
-        uid = request.session.get("uid")
-        if isinstance(uid, int):
+        session_id = request.session.get("sid")
+        if isinstance(session_id, str):
             with engine.connect() as connection:
-                operator = operator_by_id(connection, uid)
+                operator = session_operator(connection, session_id, clock())
             if operator is not None:
                 found = Principal(operator, "session")
     if found is None:
@@ -172,15 +177,27 @@ def principal(request: Request, engine: Engine) -> Principal:
     return found
 
 
-def sign_in(request: Request, operator: Operator) -> None:
-    """Start a fresh session for ``operator`` (new CSRF token: no session fixation)."""
+def sign_in(
+    request: Request, connection: Connection, operator: Operator, now: datetime, lasts: timedelta
+) -> None:
+    """Start a fresh session for ``operator`` lasting ``lasts`` (new session id and CSRF token:
+    no session fixation); a session the cookie held before is revoked."""
+    _revoke(request, connection, now)
     request.session.clear()
-    request.session["uid"] = operator.id
+    request.session["sid"] = open_session(connection, operator, now, lasts)
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
-def sign_out(request: Request) -> None:
+def sign_out(request: Request, connection: Connection, now: datetime) -> None:
+    """Revoke the session in the store and clear the cookie."""
+    _revoke(request, connection, now)
     request.session.clear()
+
+
+def _revoke(request: Request, connection: Connection, now: datetime) -> None:
+    session_id = request.session.get("sid")
+    if isinstance(session_id, str):
+        revoke_session(connection, session_id, now)
 
 
 def lockout_window(settings: Settings) -> timedelta:

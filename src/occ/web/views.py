@@ -26,7 +26,8 @@ __all__ = [
 
 def require(request: Request) -> Principal:
     """The signed-in operator (session or bearer token), else :class:`SignInRequired`."""
-    return principal(request, context(request).engine)
+    ctx = context(request)
+    return principal(request, ctx.engine, ctx.clock)
 
 
 def require_csrf(request: Request, who: Principal, submitted: str | None = None) -> None:
