@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from fastapi import Request
 from sqlalchemy import Connection, Engine
 
-from occ.config import Settings
 from occ.store.operators import Operator, operator_by_token
 from occ.store.sessions import open_session, revoke_session, session_operator
 
@@ -198,7 +197,3 @@ def _revoke(request: Request, connection: Connection, now: datetime) -> None:
     session_id = request.session.get("sid")
     if isinstance(session_id, str):
         revoke_session(connection, session_id, now)
-
-
-def lockout_window(settings: Settings) -> timedelta:
-    return timedelta(minutes=settings.signin_lockout_minutes)
