@@ -42,6 +42,7 @@ from occ.decisions.outcomes import (
     decision_outcomes,
 )
 from occ.errors import ConfigError, InputFileError, MirrorError
+from occ.store.operators import is_email_address
 from occ.store.outcomes import recorded_outcomes
 
 __all__ = ["decisions_app"]
@@ -78,6 +79,13 @@ def add(
     config: ConfigOption = None,
 ) -> None:
     """Record a decision and queue it for the mirror, in one transaction."""
+    # Checked here, where the actor is typed: the dashboard and the API record the signed-in
+    # operator's stored address, which earlier versions let through looser rules.
+    if not is_email_address(actor.strip()):
+        raise InputFileError(
+            f"--actor {actor!r} is not an e-mail address; pass who decided, "
+            "e.g. --actor ops@example.com"
+        )
     settings = settings_from(config, db)
     data = _payload(payload)
     engine = open_engine(settings)

@@ -14,7 +14,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from occ.contracts.secrets import mask
 from occ.errors import InputFileError, StoreError
 from occ.store.engine import masked_url
-from occ.store.operators import is_email_address
 from occ.store.outbox import enqueue
 from occ.store.tables import DecisionLog
 
@@ -54,11 +53,6 @@ def _validate(values: dict[str, Any]) -> None:
     for name in ("scope", "actor", "action"):
         if not str(values[name] or "").strip():
             raise InputFileError(f"a decision needs a non-empty --{name}")
-    if not is_email_address(values["actor"]):
-        raise InputFileError(
-            f"--actor {values['actor']!r} is not an e-mail address; pass who decided, "
-            "e.g. --actor ops@example.com"
-        )
     for name, limit in _LIMITS.items():
         value = values.get(name)
         if value is not None and len(value) > limit:
