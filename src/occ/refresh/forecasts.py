@@ -34,7 +34,8 @@ def metric_series(
     """The daily series of ``metric`` over the ``days`` complete local days before ``now``.
 
     Data after ``now`` is ignored, so a past day can be replayed. Days without data count as
-    0 (KPIS.md), but a ``now`` before the stream's first record has no history at all.
+    0 (KPIS.md), but a ``now`` with no complete local day of the stream before it has no
+    history at all.
 
     Raises:
         ConfigError: ``key`` is missing for a metric that needs one.
@@ -49,7 +50,10 @@ def metric_series(
     if metric != "sessions":  # sessions: a page without rows in the window is refused below
         stream = "chatwoot.messages" if metric == "breach-rate" else "shopify.orders"
         span = store.record_span(connection, shop.domain, stream)
-        if span is None or span[0] > now:
+        first = None if span is None else span[0]
+        if isinstance(first, datetime):
+            first = first.astimezone(zone).date()
+        if span is None or first is None or first > end:  # no complete day of it before now
             held = "nothing" if span is None else f"records from {span[0].isoformat()}"
             raise NotFoundError(
                 f"no {stream} history before {now.isoformat()} to forecast {metric} from (the"
