@@ -441,15 +441,23 @@ def test_cli_build_query_eval_and_bad_input(runner: CliRunner, db_url: str, tmp_
 
 
 @pytest.mark.parametrize("command", [["crawl"], ["build", "--source"]])
+@pytest.mark.parametrize(
+    ("scheme", "says"),
+    [
+        ("http", "without user:password@"),
+        ("HTTPS", "without user:password@"),  # a scheme in capitals is still a site URL
+        ("htps", "***@"),  # mistyped: refused, shown with its password masked
+    ],
+)
 def test_a_site_url_with_a_password_is_refused_without_printing_it(
-    runner: CliRunner, db_url: str, command: list[str]
+    runner: CliRunner, db_url: str, command: list[str], scheme: str, says: str
 ) -> None:
     secret = "Tq8vZ3mK9pLw"  # a password typed into the URL must never be echoed or kept
-    url = f"http://ops:{secret}@127.0.0.1:1/"
+    url = f"{scheme}://ops:{secret}@127.0.0.1:1/"
     result = runner.invoke(app, ["knowledge", *command, url, "--json", "--db", db_url])
     assert result.exit_code == 2, result.output
     assert secret not in result.output
-    assert "without user:password@" in result.output
+    assert says in result.output
     assert len(result.output.strip().splitlines()) == 1
     written = [path.read_bytes() for path in Path().rglob("*") if path.is_file()]
     assert not any(secret.encode() in data for data in written)  # not remembered as a source

@@ -27,7 +27,7 @@ from occ.cli.shared import (
 )
 from occ.config import Settings
 from occ.errors import ConfigError, NotFoundError
-from occ.knowledge.build import BuildReport, build_index
+from occ.knowledge.build import BuildReport, build_index, is_site_url, shown
 from occ.knowledge.evaluate import evaluate, read_questions
 from occ.knowledge.index import current_version
 from occ.knowledge.passages import SOURCE_TYPES
@@ -158,8 +158,8 @@ def crawl(
     config: ConfigOption = None,
 ) -> None:
     """Crawl a site politely (robots.txt, sitemaps, conditional re-fetches) and index it."""
-    if not url.startswith(("http://", "https://")):
-        raise ConfigError(f"{url!r} is not a site URL; use e.g. https://shop.example/")
+    if not is_site_url(url):
+        raise ConfigError(f"{shown(url)!r} is not a site URL; use e.g. https://shop.example/")
     settings = settings_from(config, db)
     options = {  # setting: (option, value given)
         "crawl_requests_per_second": ("--rps", rps),

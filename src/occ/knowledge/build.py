@@ -11,6 +11,7 @@ same index; the decision log is always indexed. Each build records a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,7 +41,9 @@ __all__ = [
     "BuildReport",
     "CrawlOptions",
     "build_index",
+    "is_site_url",
     "registered_sources",
+    "shown",
     "source_kind",
 ]
 
@@ -80,16 +83,31 @@ class BuildReport:
         }
 
 
+_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*:/+)[^/@\s]*@")
+
+
+def is_site_url(location: str) -> bool:
+    """Whether ``location`` names a web site (``http://`` or ``https://``, in any case)."""
+    return location[:8].lower().startswith(("http://", "https://"))
+
+
+def shown(location: str) -> str:
+    """``location`` fit for a message: a ``user:password@`` after any scheme masked."""
+    return _USERINFO.sub(r"\1***@", location)
+
+
 def source_kind(location: str) -> str:
     """``url``, ``folder``, ``pages`` or ``templates``.
 
     Raises:
         ConfigError: not a URL, an existing folder or an NDJSON file; a URL with credentials.
     """
-    if location.startswith(("http://", "https://")):
+    if is_site_url(location):
         parts = urlsplit(location)
         if not parts.netloc:
-            raise ConfigError(f"{location!r} is not a site URL; use e.g. https://shop.example/")
+            raise ConfigError(
+                f"{shown(location)!r} is not a site URL; use e.g. https://shop.example/"
+            )
         if parts.username is not None or parts.password is not None:
             # It would be printed, remembered as a source and kept in every passage's URL.
             raise ConfigError(
@@ -102,7 +120,7 @@ def source_kind(location: str) -> str:
         return "folder"
     if not path.is_file():
         raise ConfigError(
-            f"knowledge source {location!r} is neither a folder, an NDJSON file nor a URL"
+            f"knowledge source {shown(location)!r} is neither a folder, an NDJSON file nor a URL"
         )
     with path.open("rb") as lines:
         for raw in lines:
@@ -120,9 +138,7 @@ def source_kind(location: str) -> str:
 
 
 def _normalised(location: str) -> str:
-    return (
-        location if location.startswith(("http://", "https://")) else str(Path(location).resolve())
-    )
+    return location if is_site_url(location) else str(Path(location).resolve())
 
 
 def registered_sources(root: Path) -> list[str]:
