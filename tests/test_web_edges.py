@@ -6,6 +6,7 @@ A real uvicorn server on 127.0.0.1 over the scenario store, in SQLite and in Pos
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from occ.cli import app
+from occ.decisions import add_decision
 from occ.store.tables import DecisionLog
 from web_fixtures import Dashboard, csrf_of, dashboard
 
@@ -64,6 +66,13 @@ def test_ids_beyond_the_store_s_integers_are_unknown_not_a_crash(dash: Dashboard
 
 def test_dates_at_the_ends_of_the_calendar_filter_instead_of_crashing(dash: Dashboard) -> None:
     everything = {"from": "0001-01-01", "to": "9999-12-31"}
+    recorded = add_decision(
+        dash.engine,
+        scope="ops",
+        actor="auditor@example.com",
+        action="approve",
+        now=datetime.now(UTC),
+    )
     with dash.api() as api:
         decisions = api.get("/api/v1/decisions", params=everything)
         page = api.get("/decisions", params=everything)
@@ -71,8 +80,10 @@ def test_dates_at_the_ends_of_the_calendar_filter_instead_of_crashing(dash: Dash
         conversations = api.get("/exports/conversations.json", params=everything)
         all_of_them = api.get("/exports/conversations.json")
         sla = api.get("/exports/sla.csv", params={"from": "0001-01-01"})
-    assert decisions.status_code == 200 and decisions.json() == {"decisions": []}
-    assert page.status_code == 200 and download.status_code == 200
+    assert decisions.status_code == 200  # the whole calendar holds the decision
+    assert [d["id"] for d in decisions.json()["decisions"]] == [recorded.id]
+    assert page.status_code == 200 and "auditor@example.com" in page.text
+    assert download.status_code == 200 and recorded.id in download.text
     assert conversations.status_code == 200 and sla.status_code == 200
     assert conversations.json() == all_of_them.json() and conversations.json()
 
