@@ -531,6 +531,12 @@ def test_cli_crawl_that_fetches_no_page_exits_4_and_keeps_the_index(
         assert first.exit_code == 0, first.output
         [crawl_file] = Path(".occ/knowledge/sites").glob("*.ndjson")
         crawled = crawl_file.read_bytes()
+        asked = len(server.requests)
+        # A new site that cannot be reached stops the crawl before the remembered one is
+        # crawled again (it would be rewritten, and the operator kept waiting for it).
+        typo = runner.invoke(app, ["knowledge", "crawl", "http://127.0.0.1:1/", "--db", db_url])
+        assert typo.exit_code == 4, typo.output
+        assert len(server.requests) == asked and crawl_file.read_bytes() == crawled
         server.routes.clear()  # the site now answers 404 to everything
         down = runner.invoke(app, ["knowledge", "crawl", site, "--rps", "50", "--db", db_url])
         # The worker's nightly rebuild must not empty the index of a site that is down either.

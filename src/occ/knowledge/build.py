@@ -274,7 +274,10 @@ def build_index(
     required = set(map(_normalised, require_pages))
     loaded = Loaded(notices=list(notices))
     crawled: dict[str, dict[str, int]] = {}
-    for number, location in enumerate(wanted, start=1):
+    # The sites that must answer first: one that cannot stops the build before any other
+    # source (a remembered site's crawl file, say) was touched.
+    order = sorted(wanted, key=lambda location: location not in required)
+    for number, location in enumerate(order, start=1):
         say(f"reading {location}", number - 1, len(wanted))
         kind = kinds[location]
         if kind == "folder":
