@@ -21,15 +21,14 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from itsdangerous import TimestampSigner
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 
 import occ.store
 from conftest import _pg_admin, _pg_url
 from occ.config import Settings
 from occ.store.engine import open_store, schema_revision
 from occ.store.operators import add_operator, app_secret
-from occ.store.sessions import open_session, session_operator
-from occ.store.tables import OperatorSession, OperatorUser
+from occ.store.tables import OperatorSession
 from web_fixtures import OPERATOR, PASSWORD, Dashboard, csrf_of, dashboard, sign_in
 from web_server import running_dashboard
 
@@ -156,23 +155,6 @@ def test_a_sign_in_deletes_sessions_expired_over_a_day_ago(
         assert _served(third)
     # The first expired 25 h ago: deleted; the second (revoked) 23 h ago: kept until tomorrow.
     assert sorted(row.revoked_at is None for row in _rows(dash.engine)) == [False, True]
-
-
-def test_a_deleted_operator_s_session_never_passes_to_the_next_one_added(
-    engine: Engine,
-) -> None:
-    """SQLite hands the highest deleted id to the next operator added."""
-    now = datetime(2026, 11, 27, 12, tzinfo=UTC)
-    with engine.begin() as connection:
-        add_operator(connection, "a@example.com", "correct horse battery", now)
-        leaving = add_operator(connection, "b@example.com", "correct horse battery", now)
-        session = open_session(connection, leaving, now, timedelta(hours=8))
-        connection.execute(delete(OperatorUser).where(OperatorUser.id == leaving.id))
-        later = now + timedelta(minutes=5)
-        newcomer = add_operator(connection, "c@example.com", "correct horse battery", later)
-        if engine.dialect.name == "sqlite":
-            assert newcomer.id == leaving.id  # the id came back
-        assert session_operator(connection, session, later) is None
 
 
 # Upgrading a store that predates server-side sessions --------------------------------------

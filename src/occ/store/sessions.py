@@ -12,7 +12,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Connection, Table, and_, delete, insert, select, update
+from sqlalchemy import Connection, Table, delete, insert, select, update
 
 from occ.store.operators import Operator
 from occ.store.tables import OperatorSession, OperatorUser
@@ -57,17 +57,10 @@ def open_session(
 
 
 def session_operator(connection: Connection, session_id: str, now: datetime) -> Operator | None:
-    """The operator of a live session (not revoked, not expired), else None.
-
-    Only an operator created before the session owns it: SQLite hands a deleted operator's
-    id to the next one added, who must not inherit the deleted one's sessions.
-    """
-    owner = and_(
-        _USERS.c.id == _SESSIONS.c.operator_id, _USERS.c.created_at <= _SESSIONS.c.created_at
-    )
+    """The operator of a live session (not revoked, not expired), else None."""
     row = connection.execute(
         select(_USERS.c.id, _USERS.c.email)
-        .select_from(_SESSIONS.join(_USERS, owner))
+        .select_from(_SESSIONS.join(_USERS, _USERS.c.id == _SESSIONS.c.operator_id))
         .where(
             _SESSIONS.c.id_hash == _sha256(session_id),
             _SESSIONS.c.revoked_at.is_(None),
