@@ -32,10 +32,10 @@ __all__ = [
     "issue_api_token",
     "issue_signin_link",
     "normalize_email",
-    "operator_by_id",
     "operator_by_token",
     "record_attempt",
     "redeem_signin_link",
+    "secret_hash",
 ]
 
 MIN_PASSWORD_LENGTH = 12
@@ -54,7 +54,8 @@ class Operator:
     email: str
 
 
-def _sha256(token: str) -> str:
+def secret_hash(token: str) -> str:
+    """What the store keeps of a bearer secret (API token, sign-in link, session id)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -137,21 +138,14 @@ def issue_api_token(connection: Connection, email: str) -> str:
         raise NotFoundError(f"no operator {email}; add one with `occ users add {email}`")
     token = "occ_" + secrets.token_urlsafe(32)
     connection.execute(
-        update(_USERS).where(_USERS.c.id == found[0].id).values(api_token_hash=_sha256(token))
+        update(_USERS).where(_USERS.c.id == found[0].id).values(api_token_hash=secret_hash(token))
     )
     return token
 
 
 def operator_by_token(connection: Connection, token: str) -> Operator | None:
     row = connection.execute(
-        select(_USERS.c.id, _USERS.c.email).where(_USERS.c.api_token_hash == _sha256(token))
-    ).first()
-    return None if row is None else Operator(row.id, row.email)
-
-
-def operator_by_id(connection: Connection, operator_id: int) -> Operator | None:
-    row = connection.execute(
-        select(_USERS.c.id, _USERS.c.email).where(_USERS.c.id == operator_id)
+        select(_USERS.c.id, _USERS.c.email).where(_USERS.c.api_token_hash == secret_hash(token))
     ).first()
     return None if row is None else Operator(row.id, row.email)
 
@@ -169,7 +163,7 @@ def issue_signin_link(
     token = secrets.token_urlsafe(32)
     connection.execute(
         insert(_LINKS).values(
-            token_hash=_sha256(token),
+            token_hash=secret_hash(token),
             email=email.strip().lower(),
             expires_at=now + valid_for,
             used_at=None,
@@ -180,7 +174,7 @@ def issue_signin_link(
 
 def redeem_signin_link(connection: Connection, token: str, now: datetime) -> Operator | None:
     """The operator of an unused, unexpired link, marking it used; None otherwise."""
-    hashed = _sha256(token)
+    hashed = secret_hash(token)
     result = connection.execute(
         update(_LINKS)
         .where(_LINKS.c.token_hash == hashed, _LINKS.c.used_at.is_(None))

@@ -7,14 +7,13 @@ is neither revoked nor expired; a copy of a cookie taken before sign-out is refu
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
 
-from occ.store.operators import Operator
+from occ.store.operators import Operator, secret_hash
 from occ.store.tables import OperatorSession, OperatorUser
 
 __all__ = ["KEEP_DEAD_FOR", "open_session", "revoke_session", "session_operator"]
@@ -25,10 +24,6 @@ long after its natural expiry, so the table holds at most about a day and a sess
 _SESSIONS = cast(Table, OperatorSession.__table__)
 _USERS = cast(Table, OperatorUser.__table__)
 _LATEST = datetime.max.replace(tzinfo=UTC)
-
-
-def _sha256(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 def open_session(
@@ -45,7 +40,7 @@ def open_session(
         expires_at = _LATEST
     connection.execute(
         insert(_SESSIONS).values(
-            id_hash=_sha256(session_id),
+            id_hash=secret_hash(session_id),
             operator_id=operator.id,
             created_at=now,
             expires_at=expires_at,
@@ -62,7 +57,7 @@ def session_operator(connection: Connection, session_id: str, now: datetime) -> 
         select(_USERS.c.id, _USERS.c.email)
         .select_from(_SESSIONS.join(_USERS, _USERS.c.id == _SESSIONS.c.operator_id))
         .where(
-            _SESSIONS.c.id_hash == _sha256(session_id),
+            _SESSIONS.c.id_hash == secret_hash(session_id),
             _SESSIONS.c.revoked_at.is_(None),
             _SESSIONS.c.expires_at > now,
         )
@@ -74,7 +69,7 @@ def revoke_session(connection: Connection, session_id: str, now: datetime) -> bo
     """End a session for good; whether it had not been revoked already."""
     result = connection.execute(
         update(_SESSIONS)
-        .where(_SESSIONS.c.id_hash == _sha256(session_id), _SESSIONS.c.revoked_at.is_(None))
+        .where(_SESSIONS.c.id_hash == secret_hash(session_id), _SESSIONS.c.revoked_at.is_(None))
         .values(revoked_at=now)
     )
     return result.rowcount == 1
