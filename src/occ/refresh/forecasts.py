@@ -49,11 +49,8 @@ def metric_series(
         raise ConfigError(f"forecast {metric} needs --key (a landing page or a variant id / SKU)")
     if metric != "sessions":  # sessions: a page without rows in the window is refused below
         stream = "chatwoot.messages" if metric == "breach-rate" else "shopify.orders"
-        span = store.record_span(connection, shop.domain, stream)
-        first = None if span is None else span[0]
-        if isinstance(first, datetime):
-            first = first.astimezone(zone).date()
-        if span is None or first is None or first > end:  # no complete day of it before now
+        span = store.record_days(connection, shop, stream)
+        if span is None or span[0] > end:  # no complete local day of it before now
             held = "nothing" if span is None else f"records from {span[0].isoformat()}"
             raise NotFoundError(
                 f"no {stream} history before {now.isoformat()} to forecast {metric} from (the"

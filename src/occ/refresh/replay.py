@@ -401,13 +401,11 @@ def history_span(connection: Connection, shop: ShopInfo, kpi: str) -> tuple[date
     newest record: a breached conversation stays breached); None when the stream is empty.
     """
     check_replayable(kpi)
-    span = store.record_span(connection, shop.domain, _STREAMS[kpi])
+    span = store.record_days(connection, shop, _STREAMS[kpi])
     if span is None:
         return None
     zone = ZoneInfo(shop.timezone)
-    oldest, newest = (
-        value.astimezone(zone).date() if isinstance(value, datetime) else value for value in span
-    )
+    oldest, newest = span
     as_of = newest_as_of(connection, shop.domain)
     if as_of is not None and as_of.astimezone(zone).date() - _DAY >= oldest:
         newest = as_of.astimezone(zone).date() - _DAY

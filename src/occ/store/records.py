@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -62,6 +63,7 @@ __all__ = [
     "load_variants",
     "newest_records",
     "paused_collector",
+    "record_days",
     "record_span",
     "upsert_conversations",
     "upsert_landing_page_days",
@@ -370,6 +372,16 @@ def record_span(
         return None
     oldest = connection.execute(select(func.min(column)).where(where)).scalar()
     return utc(oldest), utc(newest)
+
+
+def record_days(connection: Connection, shop: ShopInfo, stream: str) -> tuple[date, date] | None:
+    """:func:`record_span` in the shop's local days (None when the stream holds nothing)."""
+    span = record_span(connection, shop.domain, stream)
+    if span is None:
+        return None
+    zone = ZoneInfo(shop.timezone)
+    oldest, newest = (v.astimezone(zone).date() if isinstance(v, datetime) else v for v in span)
+    return oldest, newest
 
 
 def load_units_sold(
